@@ -1,0 +1,193 @@
+"""CLI: python -m bot [run|load|ask|console|sync|bench] [--config PATH] ..."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from bot.config import Config, ConfigError, load_config
+from bot.console import Console, interactive, run_lines
+from storage.library import Library
+from storage.loader import LoadReport, PageReport
+from storage.pageformat import PageFormatError
+
+EXIT_CONFIG = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    logging.basicConfig(
+        level=config.bot.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    command = args.command or ("run" if config.has_token else "start")
+    handler = {
+        "start": _start_console,
+        "run": _run_bot,
+        "sync": _sync,
+        "load": _load,
+        "ask": _ask,
+        "console": _console,
+        "bench": _bench,
+    }[command]
+    try:
+        return asyncio.run(handler(config, args))
+    except ConfigError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH", help="config file (default: built-in defaults)")
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", parents=[common],
+        description="factbot: a concept page as a cited study companion. With no command: the bot when a "
+        "Discord token is configured, else the local console.",
+    )
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", parents=[common], help="start the Discord bot (loads seeds on first start)")
+    sub.add_parser("sync", parents=[common], help="re-sync slash commands with Discord and exit")
+    load = sub.add_parser("load", parents=[common], help="load concept pages (default: the configured seeds)")
+    load.add_argument("paths", nargs="*", metavar="PATH")
+    for name, help_text in (("ask", "run one command, e.g. ask \"/fact bdnf\"; '-' reads lines from stdin"),
+                            ("console", "interactive console")):
+        p = sub.add_parser(name, parents=[common], help=help_text)
+        if name == "ask":
+            p.add_argument("line", metavar="COMMAND")
+            p.add_argument("--json", action="store_true", help="print the answer as JSON")
+        p.add_argument("--as", dest="operator", default=None, help="operator name in the flag history")
+        p.add_argument("--guild", type=int, default=None, help="only this guild's disputes")
+    bench = sub.add_parser("bench", parents=[common], help="search benchmark on a synthetic corpus")
+    bench.add_argument("--facts", type=int, default=100_000)
+    bench.add_argument("--queries", type=int, default=400)
+    bench.add_argument("--json", action="store_true")
+    bench.add_argument("--keep", metavar="DIR", default=None, help="keep the generated database in DIR")
+    return parser
+
+
+async def _open(config: Config, seed_if_empty: bool = True) -> Library:
+    library = await Library.open(config.storage.database)
+    if seed_if_empty and await library.is_empty() and Path(config.storage.seeds).exists():
+        report = await library.load([config.storage.seeds])
+        print(_summary(report), file=sys.stderr)
+    return library
+
+
+def _operator(args: argparse.Namespace) -> str:
+    return args.operator or getpass.getuser()
+
+
+async def _start_console(config: Config, args: argparse.Namespace) -> int:
+    library = await _open(config)
+    try:
+        intro = (
+            f"factbot local console — {', '.join(await library.concepts()) or 'no concept loaded'}.\n"
+            "No Discord token is configured, so this is the console. To run the Discord bot, set\n"
+            "DISCORD_TOKEN (or [discord] token in config.toml, see README) and run: python -m bot run\n"
+            "Type /help for commands, plain words to search facts, /quit to leave."
+        )
+        await interactive(Console(library, getpass.getuser(), None, config.bot.results_per_page), intro)
+        return 0
+    finally:
+        await library.close()
+
+
+async def _console(config: Config, args: argparse.Namespace) -> int:
+    library = await _open(config)
+    try:
+        console = Console(library, _operator(args), args.guild, config.bot.results_per_page)
+        await interactive(console, "factbot console — /help for commands, /quit to leave.")
+        return 0
+    finally:
+        await library.close()
+
+
+async def _ask(config: Config, args: argparse.Namespace) -> int:
+    library = await _open(config)
+    try:
+        console = Console(library, _operator(args), args.guild, config.bot.results_per_page)
+        if args.line == "-":
+            await run_lines(console, sys.stdin)
+            return 0
+        data, rendered = await console.run(args.line)
+        print(json.dumps(data, ensure_ascii=False, indent=2) if args.json else rendered)
+        return 1 if "error" in data else 0
+    finally:
+        await library.close()
+
+
+async def _load(config: Config, args: argparse.Namespace) -> int:
+    library = await Library.open(config.storage.database)
+    started = time.perf_counter()
+    try:
+        report = await library.load(args.paths or [config.storage.seeds], _progress)
+    finally:
+        await library.close()
+    print(_summary(report) + f" in {time.perf_counter() - started:.2f} s")
+    for error in report.errors:
+        print(f"error: {error}", file=sys.stderr)
+    return 1 if report.errors else 0
+
+
+def _progress(number: int, total: int, outcome: object) -> None:
+    if isinstance(outcome, PageFormatError):
+        return
+    if total >= 20 and (number % max(1, total // 20) == 0 or number == total):
+        print(f"  {number}/{total} pages", file=sys.stderr)
+    elif total < 20 and isinstance(outcome, PageReport):
+        print(f"  {outcome.path}: {outcome.concept} {outcome.status} (+{outcome.added} -{outcome.removed} "
+              f"={outcome.kept})", file=sys.stderr)
+
+
+def _summary(report: LoadReport) -> str:
+    counts: dict[str, int] = {}
+    for page in report.pages:
+        counts[page.status] = counts.get(page.status, 0) + 1
+    pages = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "none"
+    text = (f"pages: {pages}; facts added {report.facts_added}, removed {report.facts_removed}, "
+            f"kept {report.facts_kept}; {len(report.errors)} page(s) with errors")
+    orphaned = [f for p in report.pages for f in p.orphaned_flags]
+    if orphaned:
+        text += f"\nwarning: {len(orphaned)} disputed fact(s) were removed from their page; their history is kept: " + ", ".join(orphaned)
+    return text
+
+
+async def _run_bot(config: Config, args: argparse.Namespace) -> int:
+    from bot.client import run_bot
+
+    if not config.has_token:
+        raise ConfigError("discord.token is empty: set DISCORD_TOKEN or [discord] token in your config file")
+    return await run_bot(config)
+
+
+async def _sync(config: Config, args: argparse.Namespace) -> int:
+    from bot.client import sync_only
+
+    if not config.has_token:
+        raise ConfigError("discord.token is empty: set DISCORD_TOKEN or [discord] token in your config file")
+    return await sync_only(config)
+
+
+async def _bench(config: Config, args: argparse.Namespace) -> int:
+    from storage.bench import run_bench
+
+    return await run_bench(args.facts, args.queries, args.json, args.keep)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""config.toml -> a frozen Config; one clear message per bad key (the CLI exits 2 on it)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigError(ValueError):
+    """A configuration problem: names the key and the fix."""
+
+
+@dataclass(frozen=True)
+class DiscordConfig:
+    token: str = field(default="", repr=False)  # never printed
+    guild_ids: tuple[int, ...] = ()
+    moderator_role_ids: tuple[int, ...] = ()
+    audit_channel_id: int = 0
+    api_base_url: str = "https://discord.com/api/v10"
+    gateway_url: str = "wss://gateway.discord.gg/"
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    database: str = "data/factbot.sqlite3"
+    seeds: str = "seeds"
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    results_per_page: int = 5
+    log_level: str = "INFO"
+    page_timeout: float = 300.0  # seconds the Previous/Next buttons stay live
+
+
+@dataclass(frozen=True)
+class Config:
+    discord: DiscordConfig = DiscordConfig()
+    storage: StorageConfig = StorageConfig()
+    bot: BotConfig = BotConfig()
+    path: str | None = None
+
+    @property
+    def has_token(self) -> bool:
+        return bool(self.discord.token)
+
+
+_SCHEMA: dict[str, dict[str, type | tuple]] = {
+    "discord": {
+        "token": str,
+        "guild_ids": list,
+        "moderator_role_ids": list,
+        "audit_channel_id": int,
+        "api_base_url": str,
+        "gateway_url": str,
+    },
+    "storage": {"database": str, "seeds": str},
+    "bot": {"results_per_page": int, "log_level": str, "page_timeout": (int, float)},
+}
+
+
+def load_config(path: str | Path | None, environ: dict[str, str] | None = None) -> Config:
+    """Read `path` (None: built-in defaults); DISCORD_TOKEN in the environment wins over the file."""
+    environ = os.environ if environ is None else environ
+    data: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file {path} not found: copy config.example.toml to {path} or drop --config")
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    sections = {name: _section(data, name) for name in _SCHEMA}
+    for unknown in sorted(set(data) - set(_SCHEMA)):
+        raise ConfigError(f"unknown section [{unknown}]: the sections are [discord], [storage] and [bot]")
+    discord = sections["discord"]
+    token = environ.get("DISCORD_TOKEN") or discord.get("token", "")
+    config = Config(
+        DiscordConfig(
+            token=token.strip(),
+            guild_ids=_snowflakes(discord, "guild_ids"),
+            moderator_role_ids=_snowflakes(discord, "moderator_role_ids"),
+            audit_channel_id=_non_negative(discord, "discord", "audit_channel_id", 0),
+            api_base_url=_url(discord, "api_base_url", ("http://", "https://"), DiscordConfig.api_base_url),
+            gateway_url=_url(discord, "gateway_url", ("ws://", "wss://"), DiscordConfig.gateway_url),
+        ),
+        StorageConfig(
+            database=_text(sections["storage"], "storage", "database", StorageConfig.database),
+            seeds=_text(sections["storage"], "storage", "seeds", StorageConfig.seeds),
+        ),
+        _bot(sections["bot"]),
+        str(path) if path else None,
+    )
+    return config
+
+
+def _section(data: dict[str, Any], name: str) -> dict[str, Any]:
+    section = data.get(name, {})
+    if not isinstance(section, dict):
+        raise ConfigError(f"[{name}] must be a table (a [{name}] header followed by keys)")
+    for key, value in section.items():
+        if key not in _SCHEMA[name]:
+            known = ", ".join(_SCHEMA[name])
+            raise ConfigError(f"unknown key {name}.{key}: the keys of [{name}] are {known}")
+        expected = _SCHEMA[name][key]
+        if isinstance(value, bool) or not isinstance(value, expected):
+            kind = expected.__name__ if isinstance(expected, type) else "number"
+            raise ConfigError(f"{name}.{key} must be a {_kind(kind)}, not {value!r}")
+    return section
+
+
+def _kind(name: str) -> str:
+    return {"str": "string in quotes", "int": "whole number", "list": "list like [123, 456]"}.get(name, name)
+
+
+def _snowflakes(section: dict[str, Any], key: str) -> tuple[int, ...]:
+    values = section.get(key, [])
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ConfigError(
+                f"discord.{key} must list Discord ids as numbers without quotes, like [123456789012345678]; found {value!r}"
+            )
+    return tuple(values)
+
+
+def _non_negative(section: dict[str, Any], name: str, key: str, default: int) -> int:
+    value = section.get(key, default)
+    if value < 0:
+        raise ConfigError(f"{name}.{key} must be 0 or a Discord id, not {value}")
+    return value
+
+
+def _url(section: dict[str, Any], key: str, schemes: tuple[str, ...], default: str) -> str:
+    value = section.get(key, default).strip()
+    if not value.startswith(schemes):
+        raise ConfigError(f"discord.{key} must start with {' or '.join(schemes)}; the default is {default!r}")
+    return value
+
+
+def _text(section: dict[str, Any], name: str, key: str, default: str) -> str:
+    value = section.get(key, default).strip()
+    if not value:
+        raise ConfigError(f"{name}.{key} must not be empty; the default is {default!r}")
+    return value
+
+
+def _bot(section: dict[str, Any]) -> BotConfig:
+    per_page = section.get("results_per_page", BotConfig.results_per_page)
+    if not 1 <= per_page <= 10:
+        raise ConfigError(f"bot.results_per_page must be from 1 to 10 (one embed field per fact), not {per_page}")
+    level = section.get("log_level", BotConfig.log_level).upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"bot.log_level must be one of {', '.join(LOG_LEVELS)}, not {section['log_level']!r}")
+    timeout = float(section.get("page_timeout", BotConfig.page_timeout))
+    if not 10 <= timeout <= 840:
+        raise ConfigError("bot.page_timeout must be from 10 to 840 seconds (an interaction lives 15 minutes)")
+    return BotConfig(per_page, level, timeout)

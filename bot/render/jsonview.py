@@ -1,0 +1,114 @@
+"""Answers -> the console's JSON shapes (one object per command)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from storage.answers import Dispute, FactAnswer, FactView, FlagResult, SourceAnswer, SourceInfo, SynthesisAnswer, Block
+
+
+def source_json(source: SourceInfo) -> dict[str, Any]:
+    return {
+        "id": source.id,
+        "title": source.title,
+        "domain": source.domain,
+        "url": source.url,
+        "publisher": source.publisher,
+        "authors": list(source.authors),
+        "date": source.date,
+        "fact_count": source.fact_count,
+        "concept": source.concept,
+    }
+
+
+def fact_json(fact: FactView) -> dict[str, Any]:
+    return {
+        "id": fact.id,
+        "type": fact.type,
+        "text": fact.text,
+        "score": fact.score,
+        "disputed": fact.disputed,
+        "dispute_reasons": fact.dispute_reasons,
+        "concept": fact.concept,
+        "source": source_json(fact.source),
+    }
+
+
+def fact_answer_json(answer: FactAnswer) -> dict[str, Any]:
+    return {
+        "command": "fact",
+        "query": answer.query,
+        "results": [fact_json(f) for f in answer.results],
+        "total": answer.total,
+        "offset": answer.offset,
+        "exact": answer.exact,
+        "corrections": answer.corrections,
+        "suggestions": answer.suggestions,
+        "elapsed_ms": answer.elapsed_ms,
+    }
+
+
+def source_answer_json(answer: SourceAnswer) -> dict[str, Any]:
+    return {
+        "command": "source",
+        "query": answer.query,
+        "results": [
+            {**source_json(v.source), "score": v.score, "counts_by_type": v.counts_by_type,
+             "sample": [fact_json(f) for f in v.sample]}
+            for v in answer.results
+        ],
+        "total": answer.total,
+        "offset": answer.offset,
+        "suggestions": answer.suggestions,
+        "elapsed_ms": answer.elapsed_ms,
+    }
+
+
+def _block_json(block: Block) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "text": block.text,
+        "disputed": block.disputed,
+        "citations": [
+            {"kind": c.kind, "label": c.label, "number": c.number, "fact_id": c.fact_id, "score": c.score,
+             "disputed": c.disputed}
+            for c in block.citations
+        ],
+    }
+    if block.model is not None:
+        data = {"model": block.model, "stance": block.stance, "confidence": block.confidence, **data}
+    return data
+
+
+def synthesis_json(answer: SynthesisAnswer, perspective: int | None = None) -> dict[str, Any]:
+    perspectives = answer.perspectives
+    if perspective is not None:
+        perspectives = perspectives[perspective - 1 : perspective]
+    return {
+        "command": "synthesis",
+        "concept": answer.concept,
+        "subtitle": answer.subtitle,
+        "paragraphs": [] if perspective is not None else [_block_json(p) for p in answer.paragraphs],
+        "perspectives": [_block_json(p) for p in perspectives],
+    }
+
+
+def disputes_json(disputes: list[Dispute], texts: dict[str, str]) -> dict[str, Any]:
+    return {
+        "command": "disputes",
+        "results": [
+            {"fact_id": d.fact_id, "guild_id": d.guild_id, "reasons": list(d.reasons),
+             "flagged_by": list(d.flagged_by), "flagged_at": d.flagged_at, "text": texts.get(d.fact_id, "")}
+            for d in disputes
+        ],
+    }
+
+
+def flag_json(command: str, result: FlagResult) -> dict[str, Any]:
+    event = result.event
+    return {
+        "command": command,
+        "fact": fact_json(result.fact),
+        "event": {"action": event.action, "actor": event.actor, "guild_id": event.guild_id,
+                  "reason": event.reason, "at": event.at},
+        "already_disputed": result.already_disputed,
+    }

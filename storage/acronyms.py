@@ -1,0 +1,67 @@
+"""Acronym <-> long form pairs learned from the corpus ("vascular endothelial growth factor (VEGF)")."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from storage.textnorm import STOP_WORDS, fold, words
+
+_PAREN = re.compile(r"\((?P<short>[A-Za-z][A-Za-z0-9-]{1,9})\)")
+_PARTS = re.compile(r"[^\W_]+")
+
+
+def find_acronyms(texts: Iterable[str]) -> set[tuple[str, str]]:
+    """(short, long) pairs, both folded, defined anywhere in `texts`."""
+    found: set[tuple[str, str]] = set()
+    for text in texts:
+        for match in _PAREN.finditer(text):
+            short = match["short"]
+            letters = [c.lower() for c in short if c.isalnum()]
+            if sum(c.isupper() for c in short) < 2:
+                continue
+            before = text[: match.start()].split()[-min(len(letters) + 5, len(letters) * 2) :]
+            long = long_form(letters, before)
+            if long:
+                found.add(("".join(letters), " ".join(words(long))))
+    return found
+
+
+def long_form(letters: list[str], before: list[str]) -> str | None:
+    """The words ending `before` that spell `letters`: most letters as word initials, then shortest.
+
+    A variant of Schwartz & Hearst (2003): every letter must appear in order, the first opening
+    the first word, and a long form never opens with a stop word ("and commitment therapy").
+    """
+    best: tuple[int, int, str] | None = None
+    for start in range(len(before) - 1, -1, -1):
+        candidate = before[start:]
+        # The long form opens at a word part: "3,4-methylenedioxymethamphetamine" opens at "m".
+        opening = next((p for p in _PARTS.finditer(candidate[0].lower()) if p.group()[0] == letters[0]), None)
+        if opening is None or opening.group() in STOP_WORDS:
+            continue
+        text = " ".join(candidate)[opening.start() :].strip(" ,;:\"'")
+        if not _spells(letters, text.lower()):
+            continue
+        key = (_initials(letters, text), -len(candidate), text)
+        if best is None or key[:2] > best[:2]:
+            best = key
+    return best[2] if best and len(best[2]) > len(letters) else None
+
+
+def _spells(letters: list[str], text: str) -> bool:
+    position = 0
+    for letter in letters:
+        position = text.find(letter, position)
+        if position < 0:
+            return False
+        position += 1
+    return True
+
+
+def _initials(letters: list[str], text: str) -> int:
+    matched = 0
+    for part in _PARTS.findall(text.lower()):
+        if matched < len(letters) and part[0] == letters[matched]:
+            matched += 1
+    return matched

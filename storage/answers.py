@@ -1,0 +1,157 @@
+"""The plain-data answers every surface renders (Discord embeds, console text, JSON)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    id: int
+    title: str
+    domain: str
+    publisher: str
+    authors: tuple[str, ...]
+    date: str | None
+    fact_count: int
+    concept: str
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.domain}"
+
+    @property
+    def byline(self) -> str:
+        """Authors then publisher, or the publisher alone."""
+        if not self.authors:
+            return self.publisher
+        names = ", ".join(self.authors[:3]) + (" et al." if len(self.authors) > 3 else "")
+        return f"{names} · {self.publisher}"
+
+
+@dataclass(frozen=True)
+class Dispute:
+    """A fact's open dispute in one guild, with every reason given so far."""
+
+    fact_id: str
+    guild_id: int
+    reasons: tuple[str, ...]
+    flagged_by: tuple[str, ...]
+    flagged_at: str
+
+
+@dataclass(frozen=True)
+class FactView:
+    id: str
+    type: str
+    text: str
+    score: float | None
+    concept: str
+    source: SourceInfo
+    disputes: tuple[Dispute, ...] = ()
+
+    @property
+    def disputed(self) -> bool:
+        return bool(self.disputes)
+
+    @property
+    def dispute_reasons(self) -> list[str]:
+        return [r for d in self.disputes for r in d.reasons]
+
+
+@dataclass(frozen=True)
+class FactAnswer:
+    query: str
+    results: list[FactView]
+    total: int
+    offset: int
+    suggestions: list[str] = field(default_factory=list)
+    corrections: dict[str, str] = field(default_factory=dict)
+    exact: bool = False  # the query was a fact id
+    elapsed_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class SourceView:
+    source: SourceInfo
+    score: float | None
+    counts_by_type: dict[str, int]
+    sample: list[FactView]
+
+
+@dataclass(frozen=True)
+class SourceAnswer:
+    query: str | None
+    results: list[SourceView]
+    total: int
+    offset: int
+    suggestions: list[str] = field(default_factory=list)
+    elapsed_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class CitationView:
+    kind: str
+    label: str | None
+    number: int | None
+    fact_id: str | None
+    score: float
+    anchor: int
+    disputed: bool = False
+
+
+@dataclass(frozen=True)
+class Block:
+    """A synthesis paragraph or a model perspective, with its citations."""
+
+    text: str
+    citations: list[CitationView]
+    model: str | None = None
+    stance: str | None = None
+    confidence: int | None = None
+
+    @property
+    def disputed(self) -> bool:
+        return any(c.disputed for c in self.citations)
+
+
+@dataclass(frozen=True)
+class SynthesisAnswer:
+    concept: str
+    subtitle: str
+    paragraphs: list[Block]
+    perspectives: list[Block]
+
+
+@dataclass(frozen=True)
+class FlagEvent:
+    fact_id: str
+    guild_id: int
+    action: str
+    actor: str
+    actor_id: int | None
+    reason: str
+    at: str
+
+
+@dataclass(frozen=True)
+class FlagResult:
+    fact: FactView
+    event: FlagEvent
+    already_disputed: bool
+
+
+def to_json(value: Any) -> Any:
+    """A dataclass answer as JSON-ready dicts (properties such as `disputed` included)."""
+    if hasattr(value, "__dataclass_fields__"):
+        data = {f.name: to_json(getattr(value, f.name)) for f in fields(value)}
+        for name in ("disputed", "url", "byline", "dispute_reasons"):
+            if hasattr(type(value), name):
+                data[name] = to_json(getattr(value, name))
+        return data
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_json(v) for k, v in value.items()}
+    return value

@@ -1,0 +1,464 @@
+"""The facade every surface calls: facts, sources, synthesis, flags, disputes, autocomplete.
+
+Returns the plain dataclasses of storage.answers; knows nothing of Discord or the console.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+import aiosqlite
+
+from storage import db
+from storage.answers import (
+    Block,
+    CitationView,
+    Dispute,
+    FactAnswer,
+    FactView,
+    FlagEvent,
+    FlagResult,
+    SourceAnswer,
+    SourceInfo,
+    SourceView,
+)
+from storage.answers import SynthesisAnswer
+from storage.loader import LoadReport, load_paths
+from storage.pageformat import PageFormatError
+from storage.records import FACT_TYPES
+from storage.search import Filters, Searcher
+from storage.textnorm import fold
+
+MAX_RESULTS = 50  # facts one query can page through
+MAX_REASON = 500
+_FACT_ID = re.compile(r"^[a-z2-7]{8,16}$")
+
+_FACT_SQL = """
+SELECT f.rowid, f.id, f.type, f.text, c.name AS concept,
+       s.id AS source_id, s.title, s.domain, s.publisher, s.authors, s.date, s.declared_facts
+FROM facts f JOIN sources s ON s.id = f.source_id JOIN concepts c ON c.id = f.concept_id
+"""
+
+
+class Refusal(ValueError):
+    """A polite, user-facing refusal (unknown fact, nothing to unflag...)."""
+
+
+class Library:
+    """One database, every question the product answers."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+        self.search = Searcher(conn)
+
+    @classmethod
+    async def open(cls, path: str | Path) -> Library:
+        """Open (and migrate) the database at `path`."""
+        return cls(await db.connect(path))
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+    # -- loading ----------------------------------------------------------------------------
+
+    async def load(
+        self, paths: list[str | Path], progress: Callable[[int, int, object], None] | None = None
+    ) -> LoadReport:
+        """Load pages (see storage.loader); the search vocabulary is refreshed afterwards."""
+        try:
+            return await load_paths(self.conn, paths, progress)
+        finally:
+            self.search.invalidate()
+
+    async def is_empty(self) -> bool:
+        return await self._value("SELECT count(*) FROM concepts") == 0
+
+    async def concepts(self) -> list[str]:
+        async with self.conn.execute("SELECT name FROM concepts ORDER BY name") as cursor:
+            return [name for (name,) in await cursor.fetchall()]
+
+    # -- facts ------------------------------------------------------------------------------
+
+    async def fact(
+        self,
+        query: str,
+        *,
+        fact_type: str | None = None,
+        source: str | None = None,
+        concept: str | None = None,
+        guild_id: int | None = None,
+        offset: int = 0,
+        limit: int = 5,
+    ) -> FactAnswer:
+        """The best facts for `query`; a fact id shows that one fact."""
+        started = time.perf_counter()
+        query = query.strip()
+        exact = await self.fact_by_id(query, guild_id)
+        if exact is not None:
+            return FactAnswer(query, [exact], 1, 0, exact=True, elapsed_ms=_ms(started))
+        filters = await self._filters(fact_type, source, concept)
+        if filters is None:
+            return FactAnswer(query, [], 0, offset, elapsed_ms=_ms(started))
+        scored, plan = await self.search.facts(query, filters, limit=MAX_RESULTS)
+        page = scored[offset : offset + limit]
+        views = await self._views([s.rowid for s in page], guild_id)
+        results = [_with_score(views[s.rowid], s.score) for s in page if s.rowid in views]
+        suggestions = [] if scored else await self.search.suggest(query)
+        return FactAnswer(
+            query, results, len(scored), offset, suggestions, plan.corrections, elapsed_ms=_ms(started)
+        )
+
+    async def fact_by_id(self, fact_id: str, guild_id: int | None = None) -> FactView | None:
+        """One fact by id (case-insensitive), or None."""
+        fact_id = fact_id.strip().lower()
+        if not _FACT_ID.match(fact_id):
+            return None
+        rowid = await self._value("SELECT rowid FROM facts WHERE id = ?", (fact_id,))
+        if rowid is None:
+            return None
+        return (await self._views([rowid], guild_id))[rowid]
+
+    async def _filters(self, fact_type: str | None, source: str | None, concept: str | None) -> Filters | None:
+        """Filters from user words; None when a filter names nothing that exists."""
+        if fact_type:
+            fact_type = fact_type.strip().lower()
+            if fact_type not in FACT_TYPES:
+                return None
+        concept_id = None
+        if concept:
+            concept_id = await self.concept_id(concept)
+            if concept_id is None:
+                return None
+        source_ids = None
+        if source:
+            found = await self.search.sources(source, concept_id, limit=5)
+            if not found:
+                return None
+            best = found[0].score
+            source_ids = tuple(s.rowid for s in found if s.score >= best - 0.05)
+        return Filters(fact_type or None, concept_id, source_ids)
+
+    async def concept_id(self, name: str) -> int | None:
+        """A concept by exact or close name."""
+        async with self.conn.execute("SELECT id, name FROM concepts") as cursor:
+            rows = await cursor.fetchall()
+        from rapidfuzz import fuzz, process
+
+        match = process.extractOne(fold(name), {r["id"]: fold(r["name"]) for r in rows}, scorer=fuzz.WRatio, score_cutoff=80)
+        return match[2] if match else None
+
+    async def _views(self, rowids: list[int], guild_id: int | None) -> dict[int, FactView]:
+        if not rowids:
+            return {}
+        marks = ",".join("?" * len(rowids))
+        async with self.conn.execute(f"{_FACT_SQL} WHERE f.rowid IN ({marks})", rowids) as cursor:
+            rows = await cursor.fetchall()
+        disputes = await self._open_disputes([r["id"] for r in rows], guild_id)
+        return {
+            r["rowid"]: FactView(
+                r["id"], r["type"], r["text"], None, r["concept"], _source(r), tuple(disputes.get(r["id"], ()))
+            )
+            for r in rows
+        }
+
+    # -- sources ----------------------------------------------------------------------------
+
+    async def source(
+        self,
+        query: str | None = None,
+        *,
+        concept: str | None = None,
+        guild_id: int | None = None,
+        offset: int = 0,
+        limit: int = 5,
+        sample: int = 3,
+    ) -> SourceAnswer:
+        """Sources matching `query`, or every source (of a concept) when there is no query."""
+        started = time.perf_counter()
+        concept_id = await self.concept_id(concept) if concept else None
+        if concept and concept_id is None:
+            return SourceAnswer(query, [], 0, offset, elapsed_ms=_ms(started))
+        if query and query.strip():
+            scored = await self.search.sources(query, concept_id, limit=MAX_RESULTS)
+            ids, scores = [s.rowid for s in scored], {s.rowid: s.score for s in scored}
+        else:
+            sql = "SELECT id FROM sources" + (" WHERE concept_id = ?" if concept_id else "") + " ORDER BY concept_id, position"
+            async with self.conn.execute(sql, (concept_id,) if concept_id else ()) as cursor:
+                ids = [i for (i,) in await cursor.fetchall()]
+            scores = {}
+        views = [await self._source_view(i, scores.get(i), guild_id, sample) for i in ids[offset : offset + limit]]
+        suggestions = [] if ids or not query else await self.search.suggest(query)
+        return SourceAnswer(query, views, len(ids), offset, suggestions, elapsed_ms=_ms(started))
+
+    async def _source_view(self, source_id: int, score: float | None, guild_id: int | None, sample: int) -> SourceView:
+        async with self.conn.execute(
+            "SELECT s.*, c.name AS concept FROM sources s JOIN concepts c ON c.id = s.concept_id WHERE s.id = ?",
+            (source_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        async with self.conn.execute(
+            "SELECT type, count(*) FROM facts WHERE source_id = ? GROUP BY type ORDER BY count(*) DESC, type",
+            (source_id,),
+        ) as cursor:
+            counts = {t: n for t, n in await cursor.fetchall()}
+        async with self.conn.execute(
+            "SELECT rowid FROM facts WHERE source_id = ? ORDER BY position LIMIT ?", (source_id, sample)
+        ) as cursor:
+            rowids = [r for (r,) in await cursor.fetchall()]
+        views = await self._views(rowids, guild_id)
+        info = SourceInfo(
+            row["id"], row["title"], row["domain"], row["publisher"], tuple(json.loads(row["authors"])),
+            row["date"], row["declared_facts"], row["concept"],
+        )
+        return SourceView(info, score, counts, [views[r] for r in rowids])
+
+    # -- synthesis --------------------------------------------------------------------------
+
+    async def synthesis(self, concept: str | None = None, guild_id: int | None = None) -> SynthesisAnswer | None:
+        """The concept's synthesis and model perspectives with resolved citations."""
+        if concept:
+            concept_id = await self.concept_id(concept)
+        else:
+            concept_id = await self._value("SELECT id FROM concepts ORDER BY name LIMIT 1")
+        if concept_id is None:
+            return None
+        async with self.conn.execute("SELECT name, subtitle FROM concepts WHERE id = ?", (concept_id,)) as cursor:
+            name, subtitle = await cursor.fetchone()
+        citations = await self._citations(concept_id, guild_id)
+        async with self.conn.execute(
+            "SELECT position, text FROM paragraphs WHERE concept_id = ? ORDER BY position", (concept_id,)
+        ) as cursor:
+            paragraphs = [Block(text, citations.get(("synthesis", pos), [])) for pos, text in await cursor.fetchall()]
+        async with self.conn.execute(
+            "SELECT position, model, stance, confidence, text FROM perspectives WHERE concept_id = ? ORDER BY position",
+            (concept_id,),
+        ) as cursor:
+            perspectives = [
+                Block(r["text"], citations.get(("perspective", r["position"]), []), r["model"], r["stance"], r["confidence"])
+                for r in await cursor.fetchall()
+            ]
+        return SynthesisAnswer(name, subtitle, paragraphs, perspectives)
+
+    async def _citations(self, concept_id: int, guild_id: int | None) -> dict[tuple[str, int], list[CitationView]]:
+        async with self.conn.execute(
+            "SELECT block, item, kind, label, number, fact_id, score, anchor FROM citations"
+            " WHERE concept_id = ? ORDER BY block, item, position",
+            (concept_id,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        disputed = await self._open_disputes([r["fact_id"] for r in rows if r["fact_id"]], guild_id)
+        grouped: dict[tuple[str, int], list[CitationView]] = {}
+        for r in rows:
+            grouped.setdefault((r["block"], r["item"]), []).append(
+                CitationView(r["kind"], r["label"], r["number"], r["fact_id"], r["score"], r["anchor"], r["fact_id"] in disputed)
+            )
+        return grouped
+
+    # -- moderation -------------------------------------------------------------------------
+
+    async def resolve_fact(self, reference: str, guild_id: int | None = None) -> FactView | None:
+        """A fact named by id, or the best match for a piece of its text."""
+        exact = await self.fact_by_id(reference, guild_id)
+        if exact is not None:
+            return exact
+        scored, _ = await self.search.facts(reference, limit=1)
+        if not scored:
+            return None
+        return (await self._views([scored[0].rowid], guild_id)).get(scored[0].rowid)
+
+    async def flag(self, reference: str, reason: str, actor: str, guild_id: int, actor_id: int | None = None) -> FlagResult:
+        """Open (or add a reason to) a dispute on a fact in one guild; history is appended."""
+        reason = _clean_reason(reason)
+        fact = await self.resolve_fact(reference, guild_id)
+        if fact is None:
+            raise Refusal(f"No fact matches {reference[:80]!r}.")
+        already = any(d.guild_id == guild_id for d in fact.disputes)
+        event = await self._record(fact, "flag", reason, actor, actor_id, guild_id)
+        refreshed = await self.fact_by_id(fact.id, guild_id)
+        return FlagResult(refreshed or fact, event, already)
+
+    async def unflag(self, fact_id: str, reason: str, actor: str, guild_id: int, actor_id: int | None = None) -> FlagResult:
+        """Resolve a fact's open dispute in one guild; history is kept."""
+        reason = _clean_reason(reason)
+        fact = await self.fact_by_id(fact_id, guild_id)
+        if fact is None:
+            raise Refusal(f"No fact has the id {fact_id[:40]!r}.")
+        if not any(d.guild_id == guild_id for d in fact.disputes):
+            raise Refusal(f"Fact {fact.id} is not disputed here.")
+        event = await self._record(fact, "unflag", reason, actor, actor_id, guild_id)
+        refreshed = await self.fact_by_id(fact.id, guild_id)
+        return FlagResult(refreshed or fact, event, True)
+
+    async def _record(
+        self, fact: FactView, action: str, reason: str, actor: str, actor_id: int | None, guild_id: int
+    ) -> FlagEvent:
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        status = "open" if action == "flag" else "resolved"
+        await self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            cursor = await self.conn.execute(
+                "INSERT INTO flag_events (fact_id, guild_id, action, actor, actor_id, reason, at, fact_text)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (fact.id, guild_id, action, actor, actor_id, reason, now, fact.text),
+            )
+            # A re-opened dispute starts a fresh list of reasons; an open one keeps collecting.
+            await self.conn.execute(
+                "INSERT INTO flags (fact_id, guild_id, status, opened_event, opened_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (fact_id, guild_id) DO UPDATE SET status = excluded.status,"
+                " updated_at = excluded.updated_at,"
+                " opened_event = CASE WHEN flags.status = 'open' THEN flags.opened_event ELSE excluded.opened_event END,"
+                " opened_at = CASE WHEN flags.status = 'open' THEN flags.opened_at ELSE excluded.opened_at END",
+                (fact.id, guild_id, status, cursor.lastrowid, now, now),
+            )
+            await self.conn.execute("COMMIT")
+        except BaseException:
+            await self.conn.execute("ROLLBACK")
+            raise
+        return FlagEvent(fact.id, guild_id, action, actor, actor_id, reason, now)
+
+    async def disputes(self, guild_id: int | None = None) -> list[Dispute]:
+        """Open disputes (of one guild, or all), newest first."""
+        sql = "SELECT fact_id, guild_id FROM flags WHERE status = 'open'"
+        params: tuple = ()
+        if guild_id is not None:
+            sql += " AND guild_id = ?"
+            params = (guild_id,)
+        async with self.conn.execute(sql + " ORDER BY opened_at DESC, fact_id", params) as cursor:
+            rows = await cursor.fetchall()
+        by_fact = await self._open_disputes(sorted({r["fact_id"] for r in rows}), guild_id)
+        found = [d for r in rows for d in by_fact.get(r["fact_id"], []) if d.guild_id == r["guild_id"]]
+        return found
+
+    async def dispute_fact_texts(self, fact_ids: list[str]) -> dict[str, str]:
+        """The current text of each fact, or the text it had when last flagged if it is gone."""
+        texts: dict[str, str] = {}
+        for fact_id in fact_ids:
+            text = await self._value("SELECT text FROM facts WHERE id = ?", (fact_id,))
+            if text is None:
+                text = await self._value(
+                    "SELECT fact_text FROM flag_events WHERE fact_id = ? ORDER BY id DESC LIMIT 1", (fact_id,)
+                )
+            texts[fact_id] = text or ""
+        return texts
+
+    async def history(self, fact_id: str, guild_id: int | None = None) -> list[FlagEvent]:
+        """Every flag and unflag of a fact, oldest first."""
+        sql = "SELECT * FROM flag_events WHERE fact_id = ?" + (" AND guild_id = ?" if guild_id is not None else "")
+        params = (fact_id, guild_id) if guild_id is not None else (fact_id,)
+        async with self.conn.execute(sql + " ORDER BY id", params) as cursor:
+            return [
+                FlagEvent(r["fact_id"], r["guild_id"], r["action"], r["actor"], r["actor_id"], r["reason"], r["at"])
+                for r in await cursor.fetchall()
+            ]
+
+    async def _open_disputes(self, fact_ids: list[str], guild_id: int | None) -> dict[str, list[Dispute]]:
+        """fact id -> its open disputes (one per guild), reasons since the dispute was opened."""
+        if not fact_ids:
+            return {}
+        found: dict[str, list[Dispute]] = {}
+        unique = sorted(set(fact_ids))
+        for start in range(0, len(unique), 500):
+            batch = unique[start : start + 500]
+            marks = ",".join("?" * len(batch))
+            sql = (
+                "SELECT fl.fact_id, fl.guild_id, fl.opened_at, e.reason, e.actor FROM flags fl"
+                " JOIN flag_events e ON e.fact_id = fl.fact_id AND e.guild_id = fl.guild_id"
+                "  AND e.action = 'flag' AND e.id >= fl.opened_event"
+                f" WHERE fl.status = 'open' AND fl.fact_id IN ({marks})"
+            )
+            params: list = list(batch)
+            if guild_id is not None:
+                sql += " AND fl.guild_id = ?"
+                params.append(guild_id)
+            async with self.conn.execute(sql + " ORDER BY fl.fact_id, fl.guild_id, e.id", params) as cursor:
+                rows = await cursor.fetchall()
+            grouped: dict[tuple[str, int], list] = {}
+            for r in rows:
+                grouped.setdefault((r["fact_id"], r["guild_id"]), []).append(r)
+            for (fact_id, gid), events in grouped.items():
+                found.setdefault(fact_id, []).append(
+                    Dispute(
+                        fact_id,
+                        gid,
+                        tuple(e["reason"] for e in events),
+                        tuple(dict.fromkeys(e["actor"] for e in events)),
+                        events[0]["opened_at"],
+                    )
+                )
+        return found
+
+    # -- autocomplete -----------------------------------------------------------------------
+
+    async def complete_facts(self, partial: str, concept: str | None = None, limit: int = 25) -> list[tuple[str, str]]:
+        """(label, value) pairs for a partly typed fact query; value is the fact id."""
+        if not partial.strip():
+            return []
+        filters = Filters(concept_id=await self.concept_id(concept)) if concept else Filters()
+        scored, _ = await self.search.facts(partial, filters, limit=limit, prefix_last=True)
+        views = await self._views([s.rowid for s in scored], None)
+        return [(_label(f"{views[s.rowid].type}: {views[s.rowid].text}"), views[s.rowid].id) for s in scored if s.rowid in views]
+
+    async def complete_sources(self, partial: str, limit: int = 25) -> list[tuple[str, str]]:
+        """(label, value) pairs for a partly typed source; value is the source title (<= 100 chars)."""
+        if partial.strip():
+            scored = await self.search.sources(partial, limit=limit)
+            ids = [s.rowid for s in scored]
+        else:
+            async with self.conn.execute("SELECT id FROM sources ORDER BY declared_facts DESC, id LIMIT ?", (limit,)) as c:
+                ids = [i for (i,) in await c.fetchall()]
+        labels = []
+        for source_id in ids:
+            async with self.conn.execute("SELECT title, publisher, declared_facts FROM sources WHERE id = ?", (source_id,)) as c:
+                title, publisher, count = await c.fetchone()
+            labels.append((_label(f"{title} — {publisher} ({count})"), _label(title)))
+        return labels
+
+    async def complete_concepts(self, partial: str, limit: int = 25) -> list[tuple[str, str]]:
+        names = await self.concepts()
+        folded = fold(partial)
+        matches = [n for n in names if folded in fold(n)] if folded else names
+        return [(_label(n), _label(n)) for n in matches[:limit]]
+
+    async def _value(self, sql: str, params: tuple = ()) -> object:
+        async with self.conn.execute(sql, params) as cursor:
+            row = await cursor.fetchone()
+        return row[0] if row else None
+
+
+def _source(row: aiosqlite.Row) -> SourceInfo:
+    return SourceInfo(
+        row["source_id"], row["title"], row["domain"], row["publisher"], tuple(json.loads(row["authors"])),
+        row["date"], row["declared_facts"], row["concept"],
+    )
+
+
+def _with_score(view: FactView, score: float) -> FactView:
+    from dataclasses import replace
+
+    return replace(view, score=score)
+
+
+def _label(text: str, limit: int = 100) -> str:
+    """Autocomplete labels and values: one line, at most `limit` characters, ellipsis if cut."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _clean_reason(reason: str) -> str:
+    reason = " ".join(reason.split())
+    if not reason:
+        raise Refusal("A reason is required.")
+    return reason[:MAX_REASON]
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
+
+
+__all__ = ["Library", "Refusal", "PageFormatError"]

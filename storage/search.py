@@ -1,0 +1,341 @@
+"""The retrieval pipeline every surface uses: plan the query, let SQLite's FTS5 index pick
+candidates, rerank them with rapidfuzz and corpus statistics.
+
+1. plan: fold the query, drop stop words, one group per typed word (a hyphenated chunk such as
+   "5-HT2A" is one phrase); add spelling corrections from the corpus vocabulary, acronym <-> long
+   form expansions learned at load time, and prefix completion for a word still being typed.
+2. candidates: rarest groups first. An AND of all groups ranked by bm25 when that is cheap; then
+   an OR of the groups rare enough to rank; words too common to rank (thousands of matches) are
+   fetched unranked with a LIMIT, so one common word never makes SQLite score a million rows.
+3. rerank: idf-weighted coverage of the groups (exact, corrected or fuzzy), adjacency of the
+   query's words, bm25 order and a mild preference for short facts. Ties fall back to storage order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+from dataclasses import dataclass, field
+
+import aiosqlite
+from rapidfuzz import fuzz, process
+
+from storage.textnorm import STOP_WORDS, fold, words
+from storage.vocabulary import Vocabulary
+
+MAX_GROUPS = 12  # a 5,000-character paste is searched by its first content words
+MAX_WORD = 40
+CANDIDATES = 200
+RANKABLE_DF = 20_000  # above this many matches bm25 ordering costs more than it is worth
+FUZZY_WORD = 0.85  # rapidfuzz ratio for a word in a fact to count as a near match
+
+
+@dataclass(frozen=True)
+class Alternative:
+    words: tuple[str, ...]  # one word, or a phrase
+    weight: float  # 1.0 as typed; less when corrected or expanded
+    prefix: bool = False
+
+
+@dataclass(frozen=True)
+class Group:
+    typed: str
+    alternatives: tuple[Alternative, ...]
+    df: int
+    weight: float
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    groups: tuple[Group, ...]
+    corrections: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not self.groups
+
+
+@dataclass(frozen=True)
+class Filters:
+    fact_type: str | None = None
+    concept_id: int | None = None
+    source_ids: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Scored:
+    rowid: int
+    score: float  # 0-100
+
+
+def escape_fts(words_: tuple[str, ...], prefix: bool = False) -> str:
+    """A quoted FTS5 string: user text never reaches the query syntax unescaped."""
+    quoted = '"' + " ".join(words_).replace('"', '""') + '"'
+    return quoted + "*" if prefix else quoted
+
+
+class Searcher:
+    """Fact and source search over one database connection."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+        self._vocab: Vocabulary | None = None
+        self._data_version: int | None = None
+        self._lock = asyncio.Lock()
+
+    def invalidate(self) -> None:
+        """Forget the cached vocabulary (after this connection loaded pages)."""
+        self._vocab = None
+
+    async def vocabulary(self) -> Vocabulary:
+        """The cached vocabulary, rebuilt when another connection has changed the data."""
+        async with self._lock:
+            async with self.conn.execute("PRAGMA data_version") as cursor:
+                (version,) = await cursor.fetchone()
+            if self._vocab is None or version != self._data_version:
+                if self._vocab is None or await self._corpus_changed():
+                    self._vocab = await Vocabulary.load(self.conn)
+                    self._signature = await self._corpus_signature()
+                self._data_version = version
+            return self._vocab
+
+    async def _corpus_signature(self) -> tuple:
+        async with self.conn.execute("SELECT count(*), max(id), max(loaded_at) FROM concepts") as cursor:
+            return tuple(await cursor.fetchone())
+
+    async def _corpus_changed(self) -> bool:
+        return await self._corpus_signature() != getattr(self, "_signature", None)
+
+    # -- planning ---------------------------------------------------------------------------
+
+    def plan(self, query: str, vocab: Vocabulary, prefix_last: bool = False) -> QueryPlan:
+        """Turn free text into weighted groups of alternatives (see module docstring)."""
+        chunks = [words(chunk) for chunk in fold(query).split()]
+        chunks = [[w[:MAX_WORD] for w in chunk] for chunk in chunks if chunk]
+        # Only stop words ('AND', 'the') is no question at all: nothing found, politely.
+        content = [c for c in chunks if not all(w in STOP_WORDS for w in c)]
+        content = _merge_long_forms(content, vocab)[:MAX_GROUPS]
+        groups, corrections = [], {}
+        for i, chunk in enumerate(content):
+            last = prefix_last and i == len(content) - 1
+            group = self._group(chunk, vocab, last, corrections)
+            if group is not None:
+                groups.append(group)
+        return QueryPlan(tuple(groups), corrections)
+
+    def _group(self, chunk: list[str], vocab: Vocabulary, last: bool, corrections: dict[str, str]) -> Group | None:
+        phrase = tuple(chunk)
+        typed = " ".join(chunk)
+        alternatives: list[Alternative] = []
+        known = all(w in vocab.df for w in phrase)
+        if known:
+            alternatives.append(Alternative(phrase, 1.0))
+        if len(phrase) == 1:
+            word = phrase[0]
+            if last and len(word) >= 2:
+                alternatives += [Alternative((c,), 0.9) for c in vocab.completions(word) if c != word]
+            if not known:
+                fixes = vocab.corrections(word)
+                alternatives += [Alternative((term,), 0.9 * score) for term, score in fixes]
+                if fixes:
+                    corrections[word] = fixes[0][0]
+        for long in sorted(vocab.acronym_long.get(typed.replace(" ", ""), ())):
+            alternatives.append(Alternative(tuple(long.split()), 0.95))
+        for short in sorted(vocab.long_acronym.get(typed, ())):
+            alternatives.append(Alternative((short,), 0.95))
+        if not alternatives:
+            return None
+        df = min(vocab.documents, sum(_alt_df(a, vocab) for a in alternatives))
+        weight = max(vocab.idf(_alt_df(a, vocab)) for a in alternatives if a.weight >= 0.9 * max(x.weight for x in alternatives))
+        return Group(typed, tuple(dict.fromkeys(alternatives)), df, weight)
+
+    # -- facts ------------------------------------------------------------------------------
+
+    async def facts(
+        self, query: str, filters: Filters = Filters(), limit: int = 50, prefix_last: bool = False
+    ) -> tuple[list[Scored], QueryPlan]:
+        """Ranked facts for `query` (at most `limit`), and the plan that was searched."""
+        vocab = await self.vocabulary()
+        plan = self.plan(query, vocab, prefix_last)
+        if plan.empty:
+            return [], plan
+        candidates = await self._candidates(plan, filters, max(CANDIDATES, limit))
+        if not candidates:
+            return [], plan
+        rows = await self._fetch(list(candidates))
+        scored = [
+            Scored(rowid, _score(plan, rows[rowid], candidates[rowid])) for rowid in candidates if rowid in rows
+        ]
+        scored = [s for s in scored if s.score > 0]
+        scored.sort(key=lambda s: (-s.score, s.rowid))
+        return scored[:limit], plan
+
+    async def _candidates(self, plan: QueryPlan, filters: Filters, k: int) -> dict[int, float]:
+        """rowid -> bm25 order score (1.0 best, 0.0 unranked), from FTS5."""
+        groups = sorted(plan.groups, key=lambda g: g.df)
+        found: dict[int, float] = {}
+        expressions = [" OR ".join(escape_fts(a.words, a.prefix) for a in g.alternatives) for g in groups]
+        if len(groups) > 1:
+            both = " AND ".join(f"({e})" for e in expressions)
+            await self._match(both, filters, k, ranked=groups[0].df <= RANKABLE_DF, into=found)
+        rankable = [e for g, e in zip(groups, expressions) if g.df <= RANKABLE_DF]
+        if len(found) < k and rankable:
+            await self._match(" OR ".join(f"({e})" for e in rankable), filters, k, ranked=True, into=found)
+        if len(found) < k:
+            for group, expression in zip(groups, expressions):
+                if group.df > RANKABLE_DF:
+                    await self._match(expression, filters, k - len(found), ranked=False, into=found)
+                if len(found) >= k:
+                    break
+        return found
+
+    async def _match(self, expression: str, filters: Filters, k: int, ranked: bool, into: dict[int, float]) -> None:
+        where, params = ["fact_index MATCH ?"], [expression]
+        join = ""
+        if filters.fact_type or filters.concept_id is not None or filters.source_ids is not None:
+            join = "JOIN facts f ON f.rowid = fact_index.rowid"
+            if filters.fact_type:
+                where.append("f.type = ?")
+                params.append(filters.fact_type)
+            if filters.concept_id is not None:
+                where.append("f.concept_id = ?")
+                params.append(filters.concept_id)
+            if filters.source_ids is not None:
+                where.append(f"f.source_id IN ({','.join('?' * len(filters.source_ids))})")
+                params.extend(filters.source_ids)
+        order = "ORDER BY bm25(fact_index, 1.0, 0.35)" if ranked else ""
+        sql = f"SELECT fact_index.rowid FROM fact_index {join} WHERE {' AND '.join(where)} {order} LIMIT ?"
+        async with self.conn.execute(sql, (*params, k)) as cursor:
+            rows = await cursor.fetchall()
+        for position, (rowid,) in enumerate(rows):
+            if rowid not in into:
+                into[rowid] = (1.0 - position / max(len(rows), 1)) if ranked else 0.0
+
+    async def _fetch(self, rowids: list[int]) -> dict[int, tuple[list[str], list[str]]]:
+        """Folded words of each fact's text and of its citation."""
+        marks = ",".join("?" * len(rowids))
+        sql = f"SELECT rowid, body, cite FROM fact_index WHERE rowid IN ({marks})"
+        async with self.conn.execute(sql, rowids) as cursor:
+            return {rowid: (words(body), words(cite or "")) for rowid, body, cite in await cursor.fetchall()}
+
+    # -- sources ----------------------------------------------------------------------------
+
+    async def sources(self, query: str, concept_id: int | None = None, limit: int = 10) -> list[Scored]:
+        """Sources ranked by title, domain, publisher, authors and year (rowid = source id)."""
+        vocab = await self.vocabulary()
+        plan = self.plan(query, vocab)
+        if plan.empty:
+            return []
+        expression = " OR ".join(
+            f"({' OR '.join(escape_fts(a.words, a.prefix) for a in g.alternatives)})" for g in plan.groups
+        )
+        sql = (
+            "SELECT s.id, s.title, s.domain, s.publisher, s.authors, s.date FROM source_index"
+            " JOIN sources s ON s.id = source_index.rowid WHERE source_index MATCH ?"
+            + (" AND s.concept_id = ?" if concept_id is not None else "")
+            + " ORDER BY bm25(source_index, 1.0, 0.8) LIMIT 200"
+        )
+        params = (expression, concept_id) if concept_id is not None else (expression,)
+        async with self.conn.execute(sql, params) as cursor:
+            rows = await cursor.fetchall()
+        typed = " ".join(g.typed for g in plan.groups)
+        scored = []
+        for position, (source_id, title, domain, publisher, authors, date) in enumerate(rows):
+            people = " ".join(json.loads(authors))
+            text = f"{title} {domain} {publisher} {people} {date or ''}"
+            coverage = _score(plan, (words(f"{title} {domain}"), words(f"{publisher} {people} {date or ''}")), 0.0)
+            closeness = fuzz.token_set_ratio(typed, fold(text)) / 100
+            score = 0.6 * coverage + 0.3 * closeness + 0.1 * (1 - position / len(rows))
+            scored.append(Scored(source_id, round(score, 2)))
+        scored.sort(key=lambda s: (-s.score, s.rowid))
+        return scored[:limit]
+
+    # -- did you mean -----------------------------------------------------------------------
+
+    async def suggest(self, query: str, limit: int = 3) -> list[str]:
+        """Up to `limit` corpus words or source titles close to what was typed."""
+        vocab = await self.vocabulary()
+        typed = [w for w in words(query)[:MAX_GROUPS] if w not in STOP_WORDS]
+        suggestions: list[str] = []
+        if typed:
+            fixes = [vocab.corrections(w, limit=1) for w in typed]
+            if all(fixes) and any(f[0][0] != w for f, w in zip(fixes, typed)):
+                suggestions.append(" ".join(f[0][0] for f in fixes))
+            for word in typed:
+                for term, _ in vocab.corrections(word, limit=3):
+                    suggestions.append(term)
+        text = fold(query)[:200]
+        if text.strip() and vocab.source_titles:
+            for title, score, _ in process.extract(
+                text, vocab.source_titles, scorer=fuzz.WRatio, processor=fold, limit=3, score_cutoff=60
+            ):
+                suggestions.append(title)
+        return list(dict.fromkeys(s for s in suggestions if s != " ".join(typed)))[:limit]
+
+
+def _alt_df(alternative: Alternative, vocab: Vocabulary) -> int:
+    if alternative.prefix:
+        return vocab.documents
+    return min((vocab.df.get(w, 0) for w in alternative.words), default=0)
+
+
+def _merge_long_forms(chunks: list[list[str]], vocab: Vocabulary) -> list[list[str]]:
+    """Join consecutive typed words that spell a known long form ("vascular endothelial ...")."""
+    merged: list[list[str]] = []
+    i = 0
+    while i < len(chunks):
+        for length in range(min(8, len(chunks) - i), 1, -1):
+            joined = [w for c in chunks[i : i + length] for w in c]
+            if " ".join(joined) in vocab.long_acronym:
+                merged.append(joined)
+                i += length
+                break
+        else:
+            merged.append(chunks[i])
+            i += 1
+    return merged
+
+
+def _presence(alternative: Alternative, body: list[str], body_set: set[str], body_text: str, cite_set: set[str]) -> float:
+    if alternative.prefix:
+        stem = alternative.words[0]
+        return 1.0 if any(w.startswith(stem) for w in body) else 0.0
+    if len(alternative.words) == 1:
+        word = alternative.words[0]
+        if word in body_set:
+            return 1.0
+        if word in cite_set:
+            return 0.6
+        if len(word) >= 5 and process.extractOne(word, body_set, scorer=fuzz.ratio, score_cutoff=FUZZY_WORD * 100):
+            return 0.8  # "antidepressants" for "antidepressant"
+        return 0.0
+    if f" {' '.join(alternative.words)} " in body_text:
+        return 1.0
+    if all(w in body_set for w in alternative.words):
+        return 0.7
+    if all(w in body_set or w in cite_set for w in alternative.words):
+        return 0.5
+    return 0.0
+
+
+def _score(plan: QueryPlan, fact: tuple[list[str], list[str]], bm25_order: float) -> float:
+    """0-100: how well a fact answers the plan (coverage dominates; see module docstring)."""
+    body, cite = fact
+    body_set, cite_set = set(body), set(cite)
+    body_text = f" {' '.join(body)} "
+    total = covered = 0.0
+    for group in plan.groups:
+        best = max(a.weight * _presence(a, body, body_set, body_text, cite_set) for a in group.alternatives)
+        total += group.weight
+        covered += group.weight * best
+    if covered == 0:
+        return 0.0
+    coverage = covered / total
+    pairs = list(zip(plan.groups, plan.groups[1:]))
+    adjacent = sum(
+        1 for a, b in pairs if f" {' '.join(a.alternatives[0].words)} {' '.join(b.alternatives[0].words)} " in body_text
+    )
+    adjacency = adjacent / len(pairs) if pairs else 0.0
+    brevity = 1 / (1 + len(body) / 40)
+    return round(100 * (0.78 * coverage + 0.08 * adjacency + 0.09 * bm25_order + 0.05 * brevity), 2)

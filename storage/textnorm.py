@@ -1,0 +1,49 @@
+"""Text folding and tokenising shared by the parser, the citation resolver and search.
+
+Index and query must fold text the same way, so this is the only place that decides what a
+"word" is.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Typographic punctuation a student will type with plain ASCII keys.
+_PUNCT_MAP = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"',
+        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-",
+        "\u2212": "-", "\u00a0": " ", "\u2009": " ", "\u202f": " ", "\u00b5": "u", "\u03bc": "u",
+        "\u00df": "ss", "\u00e6": "ae", "\u0153": "oe", "\u00f8": "o", "\u0142": "l",
+    }
+)
+
+# Letters and digits of any script, like FTS5's unicode61 tokenizer.
+_WORD = re.compile(r"[^\W_]+")
+
+STOP_WORDS: frozenset[str] = frozenset(
+    """a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing done down during each few for from
+    further had has have having he her here hers him his how i if in into is it its itself just me
+    more most my no nor not of off on once only or other our out over own same she should so some
+    such than that the their them then there these they this those through to too under until up
+    very was we were what when where which while who whom why will with would you your yours
+    tell know show find fact facts say says said please much many""".split()
+)
+
+
+def fold(text: str) -> str:
+    """Lowercase, strip accents and map typographic punctuation to ASCII."""
+    if text.isascii():
+        return text.lower()
+    text = text.translate(_PUNCT_MAP)
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return stripped.lower()
+
+
+def words(text: str) -> list[str]:
+    """All folded word tokens of `text`, in order (the same split SQLite FTS5 makes)."""
+    return _WORD.findall(fold(text))

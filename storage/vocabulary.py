@@ -1,0 +1,71 @@
+"""The corpus vocabulary in memory: document frequencies, spelling correction, prefixes, acronyms.
+
+Built once from SQLite's own FTS5 vocabulary table and reused until the data changes.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass, field
+
+import aiosqlite
+from rapidfuzz import fuzz, process
+
+CORRECTION_CUTOFF = 78.0  # rapidfuzz ratio a correction must reach
+MIN_CORRECTABLE = 4  # shorter words are too ambiguous to correct ("pcp" vs "pap")
+
+
+@dataclass
+class Vocabulary:
+    documents: int
+    df: dict[str, int]
+    terms: list[str]  # sorted, for prefix look-ups
+    by_length: dict[int, list[str]]
+    acronym_long: dict[str, set[str]] = field(default_factory=dict)  # "vegf" -> {"vascular ... factor"}
+    long_acronym: dict[str, set[str]] = field(default_factory=dict)  # reverse
+    source_titles: list[str] = field(default_factory=list)
+
+    @classmethod
+    async def load(cls, conn: aiosqlite.Connection) -> Vocabulary:
+        """Read the vocabulary of the fact index and the learned acronyms."""
+        async with conn.execute("SELECT count(*) FROM facts") as cursor:
+            (documents,) = await cursor.fetchone()
+        async with conn.execute("SELECT term, doc FROM fact_terms") as cursor:
+            df = {term: doc for term, doc in await cursor.fetchall()}
+        by_length: dict[int, list[str]] = {}
+        for term in df:
+            if term.isalpha():
+                by_length.setdefault(len(term), []).append(term)
+        vocab = cls(documents, df, sorted(df), by_length)
+        async with conn.execute("SELECT DISTINCT short, long FROM acronyms") as cursor:
+            for short, long in await cursor.fetchall():
+                vocab.acronym_long.setdefault(short, set()).add(long)
+                vocab.long_acronym.setdefault(long, set()).add(short)
+        async with conn.execute("SELECT DISTINCT title FROM sources ORDER BY title") as cursor:
+            vocab.source_titles = [title for (title,) in await cursor.fetchall()]
+        return vocab
+
+    def idf(self, df: int) -> float:
+        """Inverse document frequency (BM25's, floored so common words still count a little)."""
+        return max(0.05, math.log(1 + (self.documents - df + 0.5) / (df + 0.5)))
+
+    def corrections(self, word: str, limit: int = 2) -> list[tuple[str, float]]:
+        """Corpus words close to a word the corpus does not have: (word, similarity 0-1)."""
+        if len(word) < MIN_CORRECTABLE or not word.isalpha():
+            return []
+        pool = [t for n in range(len(word) - 2, len(word) + 3) for t in self.by_length.get(n, ())]
+        found = process.extract(word, pool, scorer=fuzz.ratio, score_cutoff=CORRECTION_CUTOFF, limit=limit * 4)
+        # Among equally close words, the more common one is the likelier intent.
+        ranked = sorted(found, key=lambda m: (-round(m[1]), -self.df[m[0]], m[0]))
+        return [(term, score / 100) for term, score, _ in ranked[:limit]]
+
+    def completions(self, prefix: str, limit: int = 3) -> list[str]:
+        """The most frequent corpus words starting with `prefix`."""
+        start = bisect.bisect_left(self.terms, prefix)
+        matches = []
+        for term in self.terms[start : start + 2000]:
+            if not term.startswith(prefix):
+                break
+            matches.append(term)
+        return sorted(matches, key=lambda t: (-self.df[t], t))[:limit]
