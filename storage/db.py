@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
 from importlib import resources
@@ -22,40 +23,54 @@ def migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
-async def connect(path: str | Path) -> aiosqlite.Connection:
-    """Open (creating if needed) the database at `path` and migrate it."""
-    if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = await aiosqlite.connect(str(path), isolation_level=None)
+def connect_sync(path: str | Path) -> sqlite3.Connection:
+    """Open (creating and migrating if needed) the database with the plain sqlite3 module."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     conn.row_factory = sqlite3.Row
-    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    await conn.execute("PRAGMA journal_mode = WAL")
-    await conn.execute("PRAGMA synchronous = NORMAL")
-    await conn.execute("PRAGMA foreign_keys = ON")
-    await _migrate(conn)
+    for pragma in _PRAGMAS:
+        conn.execute(pragma)
+    _migrate(conn)
     return conn
 
 
-async def _migrate(conn: aiosqlite.Connection) -> None:
-    async with conn.execute("PRAGMA user_version") as cursor:
-        (version,) = await cursor.fetchone()
+async def connect(path: str | Path) -> aiosqlite.Connection:
+    """Open (creating and migrating if needed) the database at `path` for the async bot path."""
+    migrated = await asyncio.to_thread(connect_sync, path)
+    migrated.close()
+    conn = await aiosqlite.connect(str(path), isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    for pragma in _PRAGMAS:
+        await conn.execute(pragma)
+    return conn
+
+
+_PRAGMAS = (
+    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA foreign_keys = ON",
+)
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    (version,) = conn.execute("PRAGMA user_version").fetchone()
     pending = [(number, script) for number, script in migrations() if number > version]
     if not pending:
         return
-    await conn.execute("BEGIN IMMEDIATE")
+    conn.execute("BEGIN IMMEDIATE")
     try:
         # Another process may have migrated while we waited for the write lock.
-        async with conn.execute("PRAGMA user_version") as cursor:
-            (version,) = await cursor.fetchone()
+        (version,) = conn.execute("PRAGMA user_version").fetchone()
         for number, script in pending:
             if number <= version:
                 continue
             for statement in _statements(script):
-                await conn.execute(statement)
-            await conn.execute(f"PRAGMA user_version = {number}")
-        await conn.execute("COMMIT")
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number}")
+        conn.execute("COMMIT")
     except BaseException:
-        await conn.execute("ROLLBACK")
+        conn.execute("ROLLBACK")
         raise
 
 

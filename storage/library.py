@@ -5,6 +5,7 @@ Returns the plain dataclasses of storage.answers; knows nothing of Discord or th
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -28,7 +29,7 @@ from storage.answers import (
     SourceView,
 )
 from storage.answers import SynthesisAnswer
-from storage.loader import LoadReport, load_paths
+from storage.loader import LoadReport, fact_key_of, load_paths
 from storage.pageformat import PageFormatError
 from storage.records import FACT_TYPES
 from storage.search import Filters, Searcher
@@ -52,14 +53,15 @@ class Refusal(ValueError):
 class Library:
     """One database, every question the product answers."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, path: str | Path) -> None:
         self.conn = conn
+        self.path = Path(path)
         self.search = Searcher(conn)
 
     @classmethod
     async def open(cls, path: str | Path) -> Library:
         """Open (and migrate) the database at `path`."""
-        return cls(await db.connect(path))
+        return cls(await db.connect(path), path)
 
     async def close(self) -> None:
         await self.conn.close()
@@ -69,9 +71,9 @@ class Library:
     async def load(
         self, paths: list[str | Path], progress: Callable[[int, int, object], None] | None = None
     ) -> LoadReport:
-        """Load pages (see storage.loader); the search vocabulary is refreshed afterwards."""
+        """Load pages (see storage.loader) in a worker thread; search sees the new vocabulary."""
         try:
-            return await load_paths(self.conn, paths, progress)
+            return await asyncio.to_thread(load_paths, self.path, paths, progress)
         finally:
             self.search.invalidate()
 
@@ -302,9 +304,9 @@ class Library:
         await self.conn.execute("BEGIN IMMEDIATE")
         try:
             cursor = await self.conn.execute(
-                "INSERT INTO flag_events (fact_id, guild_id, action, actor, actor_id, reason, at, fact_text)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (fact.id, guild_id, action, actor, actor_id, reason, now, fact.text),
+                "INSERT INTO flag_events (fact_id, guild_id, action, actor, actor_id, reason, at, fact_text, fact_key)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (fact.id, guild_id, action, actor, actor_id, reason, now, fact.text, await self._fact_key(fact)),
             )
             # A re-opened dispute starts a fresh list of reasons; an open one keeps collecting.
             await self.conn.execute(
@@ -321,6 +323,13 @@ class Library:
             await self.conn.execute("ROLLBACK")
             raise
         return FlagEvent(fact.id, guild_id, action, actor, actor_id, reason, now)
+
+    async def _fact_key(self, fact: FactView) -> str:
+        async with self.conn.execute(
+            "SELECT s.title, s.domain FROM facts f JOIN sources s ON s.id = f.source_id WHERE f.id = ?", (fact.id,)
+        ) as cursor:
+            title, domain = await cursor.fetchone()
+        return fact_key_of(fact.concept, title, domain, fact.type, fact.text)
 
     async def disputes(self, guild_id: int | None = None) -> list[Dispute]:
         """Open disputes (of one guild, or all), newest first."""

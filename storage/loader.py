@@ -9,19 +9,21 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import sqlite3
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-import aiosqlite
-
 from storage.acronyms import find_acronyms
+from storage.db import connect_sync
 from storage.pageformat import PageFormatError, parse_file
 from storage.records import Page, SourceRecord
 from storage.textnorm import fold
 
 ID_LENGTH = 8
+BATCH_FACTS = 50_000
 _BATCH = 500
 
 
@@ -67,7 +69,11 @@ def page_files(paths: Iterable[str | Path]) -> list[Path]:
 
 def fact_key(concept: str, source: SourceRecord, fact_type: str, text: str) -> str:
     """The content a fact id is derived from, hashed (hex)."""
-    parts = (fold(concept), source.title, source.domain, fact_type, text)
+    return fact_key_of(concept, source.title, source.domain, fact_type, text)
+
+
+def fact_key_of(concept: str, title: str, domain: str, fact_type: str, text: str) -> str:
+    parts = (fold(concept), title, domain, fact_type, text)
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
@@ -76,55 +82,75 @@ def short_id(key_hash: str, length: int = ID_LENGTH) -> str:
     return base64.b32encode(bytes.fromhex(key_hash)).decode("ascii").lower()[:length]
 
 
-async def load_paths(
-    conn: aiosqlite.Connection,
+def load_paths(
+    db_path: str | Path,
     paths: Iterable[str | Path],
     progress: Callable[[int, int, PageReport | PageFormatError], None] | None = None,
 ) -> LoadReport:
-    """Load every page under `paths`; a bad page is reported and skipped, the others still load."""
+    """Load every page under `paths`; a bad page is reported and skipped, the others still load.
+
+    Blocking (run it in a thread from async code). A page that does not parse is reported and
+    left untouched. Valid pages are written in batches of about BATCH_FACTS facts per transaction
+    (FTS5 indexes far faster that way); if writing fails, the whole batch is rolled back, so every
+    page is either fully old or fully new. The next page is parsed while the current one is written.
+    """
     files = page_files(paths)
     report = LoadReport()
-    for number, path in enumerate(files, 1):
+    conn = connect_sync(db_path)
+    in_batch = 0
+    with ThreadPoolExecutor(max_workers=1) as parser:
+        parsed = parser.map(_parse, files)
         try:
-            outcome: PageReport | PageFormatError = await load_page(conn, parse_file(path))
-            report.pages.append(outcome)
-        except PageFormatError as error:
-            outcome = error
-            report.errors.append(error)
-        if progress:
-            progress(number, len(files), outcome)
+            for number, page in enumerate(parsed, 1):
+                if isinstance(page, PageFormatError):
+                    outcome: PageReport | PageFormatError = page
+                    report.errors.append(page)
+                else:
+                    if in_batch == 0:
+                        conn.execute("BEGIN IMMEDIATE")
+                    outcome = _write_page(conn, page)
+                    report.pages.append(outcome)
+                    in_batch += len(page.facts) + 1
+                    if in_batch >= BATCH_FACTS:
+                        conn.execute("COMMIT")
+                        in_batch = 0
+                if progress:
+                    progress(number, len(files), outcome)
+            if in_batch:
+                conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        finally:
+            conn.close()
     return report
 
 
-async def load_page(conn: aiosqlite.Connection, page: Page) -> PageReport:
-    """Write one parsed page atomically; returns what changed."""
-    await conn.execute("BEGIN IMMEDIATE")
+def _parse(path: Path) -> Page | PageFormatError:
     try:
-        report = await _write_page(conn, page)
-        await conn.execute("COMMIT")
-        return report
-    except BaseException:
-        await conn.execute("ROLLBACK")
-        raise
+        return parse_file(path)
+    except PageFormatError as error:
+        return error
 
 
-async def _write_page(conn: aiosqlite.Connection, page: Page) -> PageReport:
-    row = await _one(conn, "SELECT id, content_hash FROM concepts WHERE name = ?", (page.concept,))
+def _write_page(conn: sqlite3.Connection, page: Page) -> PageReport:
+    row = _one(conn, "SELECT id, content_hash FROM concepts WHERE name = ?", (page.concept,))
     if row and row["content_hash"] == page.content_hash:
-        count = await _one(conn, "SELECT count(*) AS n FROM facts WHERE concept_id = ?", (row["id"],))
+        count = _one(conn, "SELECT count(*) AS n FROM facts WHERE concept_id = ?", (row["id"],))
         return PageReport(page.path, page.concept, "unchanged", kept=count["n"])
     old_ids: set[str] = set()
     if row:
-        old_ids = {r["id"] for r in await _all(conn, "SELECT id FROM facts WHERE concept_id = ?", (row["id"],))}
-        await _delete_concept(conn, row["id"])
-    concept_id = await _insert_concept(conn, page)
-    source_ids = await _insert_sources(conn, concept_id, page)
-    fact_ids = await _assign_ids(conn, page)
-    await _insert_facts(conn, concept_id, page, source_ids, fact_ids)
-    await _insert_text(conn, concept_id, page, fact_ids)
+        old_ids = {r["id"] for r in _all(conn, "SELECT id FROM facts WHERE concept_id = ?", (row["id"],))}
+        _delete_concept(conn, row["id"])
+    concept_id = _insert_concept(conn, page)
+    source_ids = _insert_sources(conn, concept_id, page)
+    fact_ids = _assign_ids(conn, page)
+    _insert_facts(conn, concept_id, page, source_ids, fact_ids)
+    _insert_text(conn, concept_id, page, fact_ids)
     new_ids = set(fact_ids)
     removed = old_ids - new_ids
-    orphaned = await _open_flags(conn, removed)
+    orphaned = _open_flags(conn, removed)
     return PageReport(
         page.path,
         page.concept,
@@ -136,30 +162,30 @@ async def _write_page(conn: aiosqlite.Connection, page: Page) -> PageReport:
     )
 
 
-async def _delete_concept(conn: aiosqlite.Connection, concept_id: int) -> None:
-    await conn.execute(
+def _delete_concept(conn: sqlite3.Connection, concept_id: int) -> None:
+    conn.execute(
         "DELETE FROM fact_index WHERE rowid IN (SELECT rowid FROM facts WHERE concept_id = ?)", (concept_id,)
     )
-    await conn.execute(
+    conn.execute(
         "DELETE FROM source_index WHERE rowid IN (SELECT id FROM sources WHERE concept_id = ?)", (concept_id,)
     )
-    await conn.execute("DELETE FROM facts WHERE concept_id = ?", (concept_id,))
-    await conn.execute("DELETE FROM concepts WHERE id = ?", (concept_id,))
+    conn.execute("DELETE FROM facts WHERE concept_id = ?", (concept_id,))
+    conn.execute("DELETE FROM concepts WHERE id = ?", (concept_id,))
 
 
-async def _insert_concept(conn: aiosqlite.Connection, page: Page) -> int:
+def _insert_concept(conn: sqlite3.Connection, page: Page) -> int:
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    cursor = await conn.execute(
+    cursor = conn.execute(
         "INSERT INTO concepts (name, subtitle, path, content_hash, loaded_at) VALUES (?, ?, ?, ?, ?)",
         (page.concept, page.subtitle, page.path, page.content_hash, now),
     )
     return cursor.lastrowid
 
 
-async def _insert_sources(conn: aiosqlite.Connection, concept_id: int, page: Page) -> list[int]:
+def _insert_sources(conn: sqlite3.Connection, concept_id: int, page: Page) -> list[int]:
     ids = []
     for position, source in enumerate(page.sources):
-        cursor = await conn.execute(
+        cursor = conn.execute(
             "INSERT INTO sources (concept_id, position, title, domain, publisher, authors, date, declared_facts)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -174,7 +200,7 @@ async def _insert_sources(conn: aiosqlite.Connection, concept_id: int, page: Pag
             ),
         )
         ids.append(cursor.lastrowid)
-        await conn.execute(
+        conn.execute(
             "INSERT INTO source_index (rowid, title, people) VALUES (?, ?, ?)",
             (cursor.lastrowid, fold(f"{source.title} {source.domain}"), fold(citation_text(source))),
         )
@@ -187,8 +213,12 @@ def citation_text(source: SourceRecord) -> str:
     return " ".join([source.title, source.publisher, *source.authors, year])
 
 
-async def _assign_ids(conn: aiosqlite.Connection, page: Page) -> list[str]:
-    """Stable ids: reuse the id once issued for the same content; else the shortest free prefix."""
+def _assign_ids(conn: sqlite3.Connection, page: Page) -> list[str]:
+    """Ids from content: the first ID_LENGTH characters of the key hash, longer only on a clash.
+
+    A clash (two contents, one 40-bit prefix) is checked against the facts held now and every id
+    the flag history names, so an id never comes to mean another fact.
+    """
     keys = [fact_key(page.concept, page.sources[f.source_index], f.type, f.text) for f in page.facts]
     # The same fact twice under one source is one fact the page repeats; give the copies distinct keys.
     seen: dict[str, int] = {}
@@ -198,62 +228,61 @@ async def _assign_ids(conn: aiosqlite.Connection, page: Page) -> list[str]:
             keys[i] = hashlib.sha256(f"{key}#{seen[key]}".encode()).hexdigest()
         else:
             seen[key] = 0
-    known: dict[str, str] = {}
-    for batch in _chunks(sorted(set(keys)), _BATCH):
+    ids = [short_id(key) for key in keys]
+    if len(set(ids)) == len(ids) and not _taken(conn, dict(zip(ids, keys))):
+        return ids
+    return _resolve_clashes(conn, keys)
+
+
+def _taken(conn: sqlite3.Connection, wanted: dict[str, str]) -> set[str]:
+    """Ids in `wanted` (id -> key) that a fact held now, or a flagged fact of other content, owns."""
+    taken: set[str] = set()
+    for batch in _chunks(list(wanted), _BATCH):
         marks = ",".join("?" * len(batch))
-        for r in await _all(conn, f"SELECT id, key_hash FROM fact_ids WHERE key_hash IN ({marks})", batch):
-            known[r["key_hash"]] = r["id"]
-    known.update(await _issue_ids(conn, sorted(set(keys) - set(known))))
-    return [known[key] for key in keys]
+        taken.update(r[0] for r in conn.execute(f"SELECT id FROM facts WHERE id IN ({marks})", batch))
+        flagged = conn.execute(f"SELECT DISTINCT fact_id, fact_key FROM flag_events WHERE fact_id IN ({marks})", batch)
+        taken.update(fact_id for fact_id, key in flagged if key != wanted[fact_id])
+    return taken
 
 
-async def _issue_ids(conn: aiosqlite.Connection, keys: list[str]) -> dict[str, str]:
-    """Give each new key the shortest prefix of its hash that no other key holds."""
-    issued: dict[str, str] = {}
-    length = ID_LENGTH
-    while keys:
-        wanted: dict[str, list[str]] = {}
-        for key in keys:
-            wanted.setdefault(short_id(key, length), []).append(key)
-        taken: set[str] = set()
-        for batch in _chunks(sorted(wanted), _BATCH):
-            marks = ",".join("?" * len(batch))
-            taken.update(r["id"] for r in await _all(conn, f"SELECT id FROM fact_ids WHERE id IN ({marks})", batch))
-        free = {candidate: owners for candidate, owners in wanted.items() if candidate not in taken and len(owners) == 1}
-        await conn.executemany(
-            "INSERT INTO fact_ids (id, key_hash) VALUES (?, ?)", [(c, owners[0]) for c, owners in free.items()]
-        )
-        issued.update((owners[0], c) for c, owners in free.items())
-        keys = [k for k in keys if k not in issued]
-        length += 1
-    return issued
+def _resolve_clashes(conn: sqlite3.Connection, keys: list[str]) -> list[str]:
+    """Lengthen ids one character at a time until each is free and unique within the page."""
+    taken = _taken(conn, {short_id(k, n): k for k in keys for n in range(ID_LENGTH, ID_LENGTH + 4)})
+    owners: dict[str, str] = {}
+    for key in sorted(set(keys)):
+        length = ID_LENGTH
+        while short_id(key, length) in taken or short_id(key, length) in owners:
+            length += 1
+        owners[short_id(key, length)] = key
+    by_key = {key: fact_id for fact_id, key in owners.items()}
+    return [by_key[key] for key in keys]
 
 
-async def _insert_facts(
-    conn: aiosqlite.Connection, concept_id: int, page: Page, source_ids: list[int], fact_ids: list[str]
+def _insert_facts(
+    conn: sqlite3.Connection, concept_id: int, page: Page, source_ids: list[int], fact_ids: list[str]
 ) -> None:
     cites = [fold(citation_text(s)) for s in page.sources]
     rows = [
         (fact_ids[i], concept_id, source_ids[f.source_index], i, f.type, f.text) for i, f in enumerate(page.facts)
     ]
-    last = await _one(conn, "SELECT coalesce(max(rowid), 0) AS r FROM facts")
+    last = _one(conn, "SELECT coalesce(max(rowid), 0) AS r FROM facts")
     first = last["r"] + 1
-    await conn.executemany(
+    conn.executemany(
         "INSERT INTO facts (rowid, id, concept_id, source_id, position, type, text) VALUES (?, ?, ?, ?, ?, ?, ?)",
         [(first + i, *row) for i, row in enumerate(rows)],
     )
-    await conn.executemany(
+    conn.executemany(
         "INSERT INTO fact_index (rowid, body, cite) VALUES (?, ?, ?)",
         [(first + i, fold(f.text), cites[f.source_index]) for i, f in enumerate(page.facts)],
     )
 
 
-async def _insert_text(conn: aiosqlite.Connection, concept_id: int, page: Page, fact_ids: list[str]) -> None:
-    await conn.executemany(
+def _insert_text(conn: sqlite3.Connection, concept_id: int, page: Page, fact_ids: list[str]) -> None:
+    conn.executemany(
         "INSERT INTO paragraphs (concept_id, position, text, raw) VALUES (?, ?, ?, ?)",
         [(concept_id, i, p.text, p.raw) for i, p in enumerate(page.paragraphs)],
     )
-    await conn.executemany(
+    conn.executemany(
         "INSERT INTO perspectives (concept_id, position, model, stance, confidence, text, raw)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
         [(concept_id, i, p.model, p.stance, p.confidence, p.text, p.raw) for i, p in enumerate(page.perspectives)],
@@ -266,23 +295,23 @@ async def _insert_text(conn: aiosqlite.Connection, concept_id: int, page: Page, 
                 citation_rows.append(
                     (concept_id, block, item, position, c.kind, c.number, c.label, fact_id, c.score, c.start)
                 )
-    await conn.executemany(
+    conn.executemany(
         "INSERT INTO citations (concept_id, block, item, position, kind, number, label, fact_id, score, anchor)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         citation_rows,
     )
     texts = [f.text for f in page.facts] + [p.text for p in page.paragraphs]
-    await conn.executemany(
+    conn.executemany(
         "INSERT INTO acronyms (concept_id, short, long) VALUES (?, ?, ?)",
         [(concept_id, short, long) for short, long in sorted(find_acronyms(texts))],
     )
 
 
-async def _open_flags(conn: aiosqlite.Connection, fact_ids: set[str]) -> list[str]:
+def _open_flags(conn: sqlite3.Connection, fact_ids: set[str]) -> list[str]:
     found: list[str] = []
     for batch in _chunks(sorted(fact_ids), _BATCH):
         marks = ",".join("?" * len(batch))
-        rows = await _all(
+        rows = _all(
             conn, f"SELECT DISTINCT fact_id FROM flags WHERE status = 'open' AND fact_id IN ({marks})", batch
         )
         found.extend(r["fact_id"] for r in rows)
@@ -294,11 +323,9 @@ def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
         yield items[i : i + size]
 
 
-async def _one(conn: aiosqlite.Connection, sql: str, params: tuple | list = ()) -> aiosqlite.Row | None:
-    async with conn.execute(sql, params) as cursor:
-        return await cursor.fetchone()
+def _one(conn: sqlite3.Connection, sql: str, params: tuple | list = ()) -> sqlite3.Row | None:
+    return conn.execute(sql, params).fetchone()
 
 
-async def _all(conn: aiosqlite.Connection, sql: str, params: tuple | list = ()) -> list[aiosqlite.Row]:
-    async with conn.execute(sql, params) as cursor:
-        return list(await cursor.fetchall())
+def _all(conn: sqlite3.Connection, sql: str, params: tuple | list = ()) -> list[sqlite3.Row]:
+    return conn.execute(sql, params).fetchall()

@@ -42,22 +42,16 @@ CREATE TABLE sources (
     UNIQUE (concept_id, position)
 );
 
--- Issued ids are never reused for other content, even after the fact is gone.
-CREATE TABLE fact_ids (
-    id       TEXT PRIMARY KEY,
-    key_hash TEXT NOT NULL UNIQUE
-) WITHOUT ROWID;
-
 CREATE TABLE facts (
     rowid      INTEGER PRIMARY KEY,        -- the search index's rowid
-    id         TEXT NOT NULL UNIQUE REFERENCES fact_ids(id),
+    id         TEXT NOT NULL UNIQUE,       -- short hash of (concept, source, type, text)
     concept_id INTEGER NOT NULL REFERENCES concepts(id) ON DELETE CASCADE,
     source_id  INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
     position   INTEGER NOT NULL,
     type       TEXT NOT NULL,
     text       TEXT NOT NULL
 );
-CREATE INDEX facts_by_concept ON facts(concept_id, position);
+CREATE INDEX facts_by_concept ON facts(concept_id);
 CREATE INDEX facts_by_source ON facts(source_id, position);
 
 CREATE TABLE citations (
@@ -105,7 +99,8 @@ CREATE TABLE flag_events (
     actor_id  INTEGER,
     reason    TEXT NOT NULL,
     at        TEXT NOT NULL,
-    fact_text TEXT NOT NULL                -- what the fact said when it was flagged
+    fact_text TEXT NOT NULL,               -- what the fact said when it was flagged
+    fact_key  TEXT NOT NULL                -- the content hash its id came from (see loader.fact_key)
 );
 CREATE INDEX flag_events_by_fact ON flag_events(fact_id, guild_id, id);
 CREATE TRIGGER flag_events_append_only_update BEFORE UPDATE ON flag_events
@@ -115,10 +110,10 @@ BEGIN SELECT RAISE(ABORT, 'flag_events is append-only'); END;
 
 -- Search: folded fact text and its citation (title, publisher, authors, year) as a second column.
 CREATE VIRTUAL TABLE fact_index USING fts5(
-    body, cite, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
+    body, cite, tokenize = 'unicode61 remove_diacritics 2'
 );
 CREATE VIRTUAL TABLE fact_terms USING fts5vocab(fact_index, 'row');
 
 CREATE VIRTUAL TABLE source_index USING fts5(
-    title, people, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
+    title, people, tokenize = 'unicode61 remove_diacritics 2'
 );

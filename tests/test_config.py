@@ -1,0 +1,69 @@
+"""Configuration: defaults, every key, one clear message per bad key, exit code 2, token hidden."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from bot.config import ConfigError, load_config
+from tests.conftest import ROOT
+
+
+def test_defaults_without_a_file():
+    config = load_config(None, environ={})
+    assert config.storage.database == "data/factbot.sqlite3" and config.storage.seeds == "seeds"
+    assert config.bot.results_per_page == 5 and not config.has_token
+
+
+def test_example_file_is_valid():
+    config = load_config(ROOT / "config.example.toml", environ={})
+    assert config.discord.api_base_url == "https://discord.com/api/v10"
+
+
+def test_environment_token_wins_and_is_never_in_repr(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('[discord]\ntoken = "file-token-123"\nguild_ids = [42]\n')
+    config = load_config(path, environ={"DISCORD_TOKEN": "env-token-456"})
+    assert config.discord.token == "env-token-456" and config.discord.guild_ids == (42,)
+    assert "env-token-456" not in repr(config)
+
+
+@pytest.mark.parametrize(
+    "body, key",
+    [
+        ('[discord]\nguild_ids = ["123"]', "discord.guild_ids"),
+        ("[discord]\naudit_channel_id = -1", "discord.audit_channel_id"),
+        ('[discord]\napi_base_url = "ftp://x"', "discord.api_base_url"),
+        ('[discord]\ntokn = "x"', "discord.tokn"),
+        ("[bot]\nresults_per_page = 50", "bot.results_per_page"),
+        ('[bot]\nlog_level = "LOUD"', "bot.log_level"),
+        ('[storage]\ndatabase = ""', "storage.database"),
+        ("[storage]\ndatabase = 3", "storage.database"),
+        ("[extras]\nx = 1", "[extras]"),
+        ("not toml at all = = =", "not valid TOML"),
+    ],
+)
+def test_bad_keys_are_named(tmp_path, body, key):
+    path = tmp_path / "c.toml"
+    path.write_text(body)
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ={})
+    assert key in str(info.value)
+
+
+def test_cli_exits_2_naming_the_key(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('[discord]\ntoken = "secret-token-xyz"\nmoderator_role_ids = "admins"\n')
+    result = subprocess.run([sys.executable, "-m", "bot", "ask", "--config", str(path), "/help"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "discord.moderator_role_ids" in result.stderr
+    assert "secret-token-xyz" not in result.stderr + result.stdout
+
+
+def test_missing_config_file_exits_2(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "bot", "load", "--config", str(tmp_path / "none.toml")],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "not found" in result.stderr

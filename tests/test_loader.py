@@ -1,0 +1,145 @@
+"""The store: stable ids, no-op reloads, changed pages keep flags, failed loads change nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from storage.library import Library
+from storage.loader import ID_LENGTH
+from tests.conftest import SEED
+
+
+async def _ids(lib: Library) -> dict[str, str]:
+    async with lib.conn.execute("SELECT text, id FROM facts") as cursor:
+        return {text: fact_id for text, fact_id in await cursor.fetchall()}
+
+
+def _snapshot(path: Path) -> dict[str, list]:
+    """Every row of every ordinary table, read with plain sqlite3."""
+    conn = sqlite3.connect(path)
+    try:
+        tables = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'fact_index%'"
+            " AND name NOT LIKE 'source_index%' AND name NOT LIKE 'sqlite_%' AND name != 'fact_terms'")]
+        return {t: sorted(map(repr, conn.execute(f"SELECT * FROM {t}"))) for t in tables}
+    finally:
+        conn.close()
+
+
+async def test_schema_versioned_with_wal_and_foreign_keys(library):
+    async with library.conn.execute("PRAGMA user_version") as c:
+        assert (await c.fetchone())[0] >= 1
+    async with library.conn.execute("PRAGMA journal_mode") as c:
+        assert (await c.fetchone())[0] == "wal"
+    async with library.conn.execute("PRAGMA foreign_keys") as c:
+        assert (await c.fetchone())[0] == 1
+
+
+async def test_ids_short_unique_and_stable_across_databases(library, tmp_path):
+    first = await _ids(library)
+    assert len(first) == 285 and len(set(first.values())) == 285
+    assert all(len(i) == ID_LENGTH and i.isalnum() and i.islower() for i in first.values())
+    other = await Library.open(tmp_path / "other.sqlite3")
+    try:
+        await other.load([SEED])
+        assert await _ids(other) == first
+    finally:
+        await other.close()
+
+
+async def test_unchanged_page_is_a_no_op(library):
+    before = await _ids(library)
+    report = await library.load([SEED])
+    assert [p.status for p in report.pages] == ["unchanged"]
+    assert (report.facts_added, report.facts_removed, report.facts_kept) == (0, 0, 285)
+    assert await _ids(library) == before
+
+
+async def test_changed_page_keeps_flags_on_surviving_facts(tmp_path, seed_copy):
+    lib = await Library.open(tmp_path / "db.sqlite3")
+    try:
+        await lib.load([seed_copy])
+        ids = await _ids(lib)
+        kept_text = next(t for t in ids if t.startswith("Ketamine increases BDNF levels"))
+        gone_text = next(t for t in ids if t.startswith("Experiences of death and dying"))
+        await lib.flag(ids[kept_text], "dose claim is overstated", "mod", guild_id=1)
+        await lib.flag(ids[gone_text], "no source given", "mod", guild_id=1)
+        lines = seed_copy.read_text(encoding="utf-8").splitlines()
+        gone_line = next(i for i, l in enumerate(lines) if l.endswith(gone_text))
+        del lines[gone_line]
+        lines = [l.replace("195 facts", "194 facts").replace("Facts (285)", "Facts (284)") for l in lines]
+        seed_copy.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        report = await lib.load([seed_copy])
+        page = report.pages[0]
+        assert (page.status, page.added, page.removed, page.kept) == ("updated", 0, 1, 284)
+        assert page.orphaned_flags == [ids[gone_text]]
+        after = await _ids(lib)
+        assert after[kept_text] == ids[kept_text]
+        fact = await lib.fact_by_id(ids[kept_text])
+        assert fact.disputed and fact.dispute_reasons == ["dose claim is overstated"]
+        history = await lib.history(ids[gone_text])
+        assert [e.reason for e in history] == ["no source given"]
+        texts = await lib.dispute_fact_texts([ids[gone_text]])
+        assert texts[ids[gone_text]] == gone_text
+    finally:
+        await lib.close()
+
+
+async def test_failed_load_leaves_database_unchanged(tmp_path, seed_copy):
+    db_path = tmp_path / "db.sqlite3"
+    lib = await Library.open(db_path)
+    try:
+        await lib.load([seed_copy])
+        before = _snapshot(db_path)
+        text = seed_copy.read_text(encoding="utf-8").replace("Facts (285)", "Facts (999)")
+        seed_copy.write_text(text, encoding="utf-8")
+        report = await lib.load([seed_copy])
+        assert report.pages == [] and len(report.errors) == 1
+        assert "ketamine.txt:33" in str(report.errors[0])
+        assert _snapshot(db_path) == before
+    finally:
+        await lib.close()
+
+
+async def test_error_midway_through_a_page_rolls_back(tmp_path, monkeypatch):
+    import storage.loader as loader
+
+    db_path = tmp_path / "db.sqlite3"
+    lib = await Library.open(db_path)
+    try:
+        before = _snapshot(db_path)
+
+        def explode(*args, **kwargs):
+            raise RuntimeError("disk on fire")
+
+        monkeypatch.setattr(loader, "_insert_text", explode)
+        with pytest.raises(RuntimeError):
+            await lib.load([SEED])
+        assert _snapshot(db_path) == before
+    finally:
+        await lib.close()
+
+
+async def test_load_directory_reports_bad_pages_and_loads_good_ones(tmp_path, seed_copy):
+    bad = seed_copy.parent / "broken.txt"
+    bad.write_text("concept\n\nnothing else\n", encoding="utf-8")
+    lib = await Library.open(tmp_path / "db.sqlite3")
+    try:
+        report = await lib.load([seed_copy.parent])
+        assert [p.concept for p in report.pages] == ["ketamine"]
+        assert len(report.errors) == 1 and "broken.txt" in str(report.errors[0])
+    finally:
+        await lib.close()
+
+
+async def test_citations_stored_with_fact_ids(library):
+    answer = await library.synthesis()
+    first = answer.paragraphs[0]
+    cited = [c for c in first.citations if c.number == 28][0]
+    fact = await library.fact_by_id(cited.fact_id)
+    assert fact.text.startswith("Ketamine and phencyclidine (PCP) are synthetic drugs")
+    unresolved = [c for p in answer.perspectives for c in p.citations if c.fact_id is None]
+    assert unresolved and all(c.kind == "number" for c in unresolved)
