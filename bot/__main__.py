@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         "ask": _ask,
         "console": _console,
         "bench": _bench,
+        "generate": _generate,
     }[command]
     try:
         return asyncio.run(handler(config, args))
@@ -72,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--json", action="store_true", help="print the answer as JSON")
         p.add_argument("--as", dest="operator", default=None, help="operator name in the flag history")
         p.add_argument("--guild", type=int, default=None, help="only this guild's disputes")
+    generate = sub.add_parser("generate", parents=[common], help="write synthetic pages in the seed's format")
+    generate.add_argument("folder", metavar="DIR")
+    generate.add_argument("--pages", type=int, default=100)
     bench = sub.add_parser("bench", parents=[common], help="search benchmark on a synthetic corpus")
     bench.add_argument("--facts", type=int, default=100_000)
     bench.add_argument("--queries", type=int, default=400)
@@ -181,6 +185,14 @@ async def _sync(config: Config, args: argparse.Namespace) -> int:
     if not config.has_token:
         raise ConfigError("discord.token is empty: set DISCORD_TOKEN or [discord] token in your config file")
     return await sync_only(config)
+
+
+async def _generate(config: Config, args: argparse.Namespace) -> int:
+    from storage.synthetic import PAGE_FACTS, write_corpus
+
+    written = list(write_corpus(Path(args.folder), args.pages * PAGE_FACTS, Path(config.storage.seeds) / "ketamine.txt"))
+    print(f"wrote {len(written)} pages ({args.pages * PAGE_FACTS} facts) to {args.folder}")
+    return 0
 
 
 async def _bench(config: Config, args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ from storage.pageformat import parse_file
 from storage.records import Page
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+PAGE_FACTS = 285  # as many facts as the seed
 SYLLABLES = ("ka", "lo", "mi", "ren", "tor", "vex", "qui", "zan", "bel", "dro", "fy", "gol", "hux", "pri", "sto")
 
 
@@ -91,7 +92,7 @@ def _split(total: int, rng: random.Random) -> list[int]:
     return counts
 
 
-def write_corpus(folder: Path, total_facts: int, seed: Path, per_page: int = 285, rng_seed: int = 7) -> Iterator[tuple[Path, list[str]]]:
+def write_corpus(folder: Path, total_facts: int, seed: Path, per_page: int = PAGE_FACTS, rng_seed: int = 7) -> Iterator[tuple[Path, list[str]]]:
     """Write pages into `folder` until `total_facts` facts exist; yields each path and its rare words."""
     rng = random.Random(rng_seed)
     template = template_from(seed)
