@@ -131,6 +131,12 @@ class Searcher:
         known = all(w in vocab.df for w in phrase)
         if known:
             alternatives.append(Alternative(phrase, 1.0))
+        elif len(phrase) > 1:
+            # "5-HT2A" where the corpus writes "5-HT2AR": complete or correct the unknown parts.
+            mended = [w if w in vocab.df else next(iter(vocab.completions(w, 1) or [t for t, _ in vocab.corrections(w, 1)]), None)
+                      for w in phrase]
+            if all(mended):
+                alternatives.append(Alternative(tuple(mended), 0.85))
         if len(phrase) == 1:
             word = phrase[0]
             if last and len(word) >= 2:
