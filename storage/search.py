@@ -26,8 +26,8 @@ from storage.vocabulary import Vocabulary
 
 MAX_GROUPS = 12  # a 5,000-character paste is searched by its first content words
 MAX_WORD = 40
-CANDIDATES = 200
-RANKABLE_DF = 20_000  # above this many matches bm25 ordering costs more than it is worth
+CANDIDATES = 100
+RANKABLE_DF = 4_000  # above this many matches bm25 ordering costs more than it is worth
 FUZZY_WORD = 0.85  # rapidfuzz ratio for a word in a fact to count as a near match
 
 

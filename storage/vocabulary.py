@@ -13,7 +13,8 @@ import aiosqlite
 from rapidfuzz import fuzz, process
 
 CORRECTION_CUTOFF = 78.0  # rapidfuzz ratio a correction must reach
-MIN_CORRECTABLE = 4  # shorter words are too ambiguous to correct ("pcp" vs "pap")
+MIN_CORRECTABLE = 4
+MAX_LONG_FORMS = 3  # per acronym  # shorter words are too ambiguous to correct ("pcp" vs "pap")
 
 
 @dataclass
@@ -38,7 +39,13 @@ class Vocabulary:
             if term.isalpha():
                 by_length.setdefault(len(term), []).append(term)
         vocab = cls(documents, df, sorted(df), by_length)
-        async with conn.execute("SELECT DISTINCT short, long FROM acronyms") as cursor:
+        # The long forms most pages agree on; a one-off variant ("brain derived trophic ...") is noise.
+        async with conn.execute(
+            "SELECT short, long FROM (SELECT short, long, row_number() OVER"
+            " (PARTITION BY short ORDER BY count(*) DESC, long) AS rank FROM acronyms GROUP BY short, long)"
+            " WHERE rank <= ?",
+            (MAX_LONG_FORMS,),
+        ) as cursor:
             for short, long in await cursor.fetchall():
                 vocab.acronym_long.setdefault(short, set()).add(long)
                 vocab.long_acronym.setdefault(long, set()).add(short)
