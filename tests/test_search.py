@@ -1,0 +1,98 @@
+"""The search pipeline's promises beyond ranking quality (see test_relevance.py for that)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from storage.search import escape_fts
+from tests.conftest import ROOT
+
+
+def test_user_text_is_quoted_for_fts5():
+    assert escape_fts(('say "hi"',)) == '"say ""hi"""'
+    assert escape_fts(("bdn",), prefix=True) == '"bdn"*'
+
+
+async def test_acronyms_learned_from_the_page(library):
+    vocab = await library.search.vocabulary()
+    assert "vascular endothelial growth factor" in vocab.acronym_long["vegf"]
+    assert "vegf" in vocab.long_acronym["vascular endothelial growth factor"]
+
+
+async def test_long_form_finds_acronym_only_facts(library):
+    answer = await library.fact("brain derived neurotrophic factor", limit=20)
+    texts = [f.text for f in answer.results]
+    assert any("BDNF" in t and "brain-derived" not in t.lower() for t in texts)
+
+
+async def test_misspelling_corrected_from_corpus_never_invented(library):
+    answer = await library.fact("schizofrenia")
+    assert answer.corrections == {"schizofrenia": "schizophrenia"}
+    assert answer.results and all("schizophreni" in f.text.lower() for f in answer.results)
+    nothing = await library.fact("qwzxv")
+    assert nothing.results == [] and nothing.corrections == {}
+
+
+async def test_accents_and_typographic_apostrophes_fold(library):
+    plain = await library.fact("Montreal model's six intravenous")
+    curly = await library.fact("Montréal model’s six intravenous")
+    assert [f.id for f in plain.results] == [f.id for f in curly.results]
+    assert plain.results[0].text.startswith("The Montreal model's six intravenous")
+
+
+async def test_same_query_same_order(library):
+    first = await library.fact("ketamine treatment", limit=20)
+    second = await library.fact("ketamine treatment", limit=20)
+    assert [f.id for f in first.results] == [f.id for f in second.results]
+    scores = [f.score for f in first.results]
+    assert scores == sorted(scores, reverse=True)
+
+
+async def test_did_you_mean(library):
+    answer = await library.fact("ketamime neurogenisis zzzzqqq")
+    assert answer.results == [] or answer.suggestions == []
+    nothing = await library.fact("montrael modle xqzv")
+    suggestions = (await library.search.suggest("montrael modle"))
+    assert suggestions and len(suggestions) <= 3
+    assert any("montreal" in s.lower() for s in suggestions)
+    assert len(nothing.suggestions) <= 3
+
+
+async def test_filters(library):
+    claims = await library.fact("ketamine", fact_type="claim", limit=10)
+    assert claims.results and all(f.type == "claim" for f in claims.results)
+    springer = await library.fact("ketamine", source="neurogenesis broader neuroplasticity", limit=10)
+    assert springer.results and all("neurogenesis" in f.source.title for f in springer.results)
+    assert (await library.fact("ketamine", fact_type="gossip")).results == []
+
+
+async def test_autocomplete_limits(library):
+    for partial in ("ket", "bdn", "neurog", "x" * 300, "😀"):
+        choices = await library.complete_facts(partial)
+        assert len(choices) <= 25
+        assert all(1 <= len(name) <= 100 and 1 <= len(value) <= 100 for name, value in choices)
+    assert await library.complete_facts("neurog")
+
+
+async def test_source_search_by_author_title_and_domain(library):
+    for query, expected in (("yaden", "Psychedelics and Consciousness"), ("montreal model", "The Montreal model"),
+                            ("bbc", "What Western medicine"), ("stroud", "History and Current Status")):
+        answer = await library.source(query)
+        assert answer.results[0].source.title.startswith(expected), query
+
+
+def test_bench_command_smoke(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "bench", "--facts", "3000", "--queries", "40", "--json", "--keep", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["facts"] == 3000
+    for key in ("load_facts_per_s", "db_mb", "search_ms", "autocomplete_ms", "wratio_full_scan_ms", "peak_rss_mb"):
+        assert key in data
+    assert {"p50", "p95", "max"} <= set(data["search_ms"])
