@@ -32,11 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=config.bot.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
-    command = args.command or ("run" if config.has_token else "start")
+    # The Discord client (bot/client.py) is not built yet: every start opens the console for now.
+    command = args.command or "start"
     handler = {
-        "start": _start_console,
-        "run": _run_bot,
-        "sync": _sync,
+        "start": _console,
         "load": _load,
         "ask": _ask,
         "console": _console,
@@ -57,12 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--config", metavar="PATH", help="config file (default: built-in defaults)")
     parser = argparse.ArgumentParser(
         prog="python -m bot", parents=[common],
-        description="factbot: a concept page as a cited study companion. With no command: the bot when a "
-        "Discord token is configured, else the local console.",
+        description="factbot: a concept page as a cited study companion. With no command: the local console.",
     )
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", parents=[common], help="start the Discord bot (loads seeds on first start)")
-    sub.add_parser("sync", parents=[common], help="re-sync slash commands with Discord and exit")
     load = sub.add_parser("load", parents=[common], help="load concept pages (default: the configured seeds)")
     load.add_argument("paths", nargs="*", metavar="PATH")
     for name, help_text in (("ask", "run one command, e.g. ask \"/fact bdnf\"; '-' reads lines from stdin"),
@@ -93,29 +89,22 @@ async def _open(config: Config, seed_if_empty: bool = True) -> Library:
 
 
 def _operator(args: argparse.Namespace) -> str:
-    return args.operator or getpass.getuser()
-
-
-async def _start_console(config: Config, args: argparse.Namespace) -> int:
-    library = await _open(config)
-    try:
-        intro = (
-            f"factbot local console — {', '.join(await library.concepts()) or 'no concept loaded'}.\n"
-            "No Discord token is configured, so this is the console. To run the Discord bot, set\n"
-            "DISCORD_TOKEN (or [discord] token in config.toml, see README) and run: python -m bot run\n"
-            "Type /help for commands, plain words to search facts, /quit to leave."
-        )
-        await interactive(Console(library, getpass.getuser(), None, config.bot.results_per_page), intro)
-        return 0
-    finally:
-        await library.close()
+    return getattr(args, "operator", None) or getpass.getuser()
 
 
 async def _console(config: Config, args: argparse.Namespace) -> int:
     library = await _open(config)
     try:
-        console = Console(library, _operator(args), args.guild, config.bot.results_per_page)
-        await interactive(console, "factbot console — /help for commands, /quit to leave.")
+        console = Console(library, _operator(args), getattr(args, "guild", None), config.bot.results_per_page)
+        intro = "factbot console — /help for commands, /quit to leave."
+        if args.command is None:
+            intro = (
+                f"factbot local console — {', '.join(await library.concepts()) or 'no concept loaded'}.\n"
+                "This is the local console; the Discord side (slash commands) is the next milestone,\n"
+                "see README. It will use DISCORD_TOKEN or [discord] token from config.toml.\n"
+                "Type /help for commands, plain words to search facts, /quit to leave."
+            )
+        await interactive(console, intro)
         return 0
     finally:
         await library.close()
@@ -169,22 +158,6 @@ def _summary(report: LoadReport) -> str:
     if orphaned:
         text += f"\nwarning: {len(orphaned)} disputed fact(s) were removed from their page; their history is kept: " + ", ".join(orphaned)
     return text
-
-
-async def _run_bot(config: Config, args: argparse.Namespace) -> int:
-    from bot.client import run_bot
-
-    if not config.has_token:
-        raise ConfigError("discord.token is empty: set DISCORD_TOKEN or [discord] token in your config file")
-    return await run_bot(config)
-
-
-async def _sync(config: Config, args: argparse.Namespace) -> int:
-    from bot.client import sync_only
-
-    if not config.has_token:
-        raise ConfigError("discord.token is empty: set DISCORD_TOKEN or [discord] token in your config file")
-    return await sync_only(config)
 
 
 async def _generate(config: Config, args: argparse.Namespace) -> int:
