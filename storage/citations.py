@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from storage.records import Citation
-from storage.textnorm import STOP_WORDS, fold, words
+from storage.textnorm import STOP_WORDS, first_content_word, fold, words
 
 LABEL_THRESHOLD = 80.0  # below this a labelled citation is recorded unresolved
 BARE_COVERAGE = 0.8  # share of a bare label's words found at the start of its fact
@@ -44,13 +44,21 @@ class CitationResolver:
     """Resolves citation labels against the facts of one page."""
 
     def __init__(self, fact_texts: list[str]) -> None:
+        self.texts = fact_texts
         self.folded = [fold(t) for t in fact_texts]
-        self._content = [_content(t) for t in fact_texts]
+        self._contents: dict[int, list[str]] = {}
         self._by_lead: dict[str, list[int]] = {}
         self._labels: dict[str, tuple[int | None, float]] = {}
-        for index, content in enumerate(self._content):
-            if content:
-                self._by_lead.setdefault(content[0], []).append(index)
+        for index, text in enumerate(self.folded):
+            lead = first_content_word(text)
+            if lead:
+                self._by_lead.setdefault(lead, []).append(index)
+
+    def _content(self, index: int) -> list[str]:
+        """A fact's content words, worked out only for the facts a label is compared with."""
+        if index not in self._contents:
+            self._contents[index] = _content(self.folded[index])
+        return self._contents[index]
 
     def resolve_label(self, label: str) -> tuple[int | None, float]:
         """Best fact for a `[fact:N|label]` label and its score (0-100); None below the threshold."""
@@ -88,7 +96,7 @@ class CitationResolver:
             return None, 0.0
         best: tuple[float, float, int] | None = None
         for index in self._by_lead.get(content[0], ()):
-            window = set(self._content[index][: len(content) + 5])
+            window = set(self._content(index)[: len(content) + 5])
             coverage = sum(1 for w in content if w in window) / len(content)
             if coverage < BARE_COVERAGE:
                 continue

@@ -6,12 +6,15 @@ the page's rows while fact ids (derived from content) stay stable, so flags stay
 
 from __future__ import annotations
 
-import base64
 import hashlib
+import base64
 import json
+import multiprocessing
 import sqlite3
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,7 +27,11 @@ from storage.textnorm import fold
 
 ID_LENGTH = 8
 BATCH_FACTS = 50_000
+LOAD_CACHE_KB = 128 * 1024
+PARSERS = 1  # worker processes: with two cores, one parses while the writer thread writes
+PROCESS_THRESHOLD = 8  # pages; fewer are parsed in a thread (a process costs ~0.3 s to start)
 _BATCH = 500
+_OF_CONCEPT = "source_id IN (SELECT id FROM sources WHERE concept_id = ?)"  # uses facts_by_source
 
 
 @dataclass
@@ -79,7 +86,38 @@ def fact_key_of(concept: str, title: str, domain: str, fact_type: str, text: str
 
 def short_id(key_hash: str, length: int = ID_LENGTH) -> str:
     """A typeable id: the key hash in lowercase base32 (no padding), `length` characters."""
-    return base64.b32encode(bytes.fromhex(key_hash)).decode("ascii").lower()[:length]
+    needed = (length * 5 + 7) // 8  # only the bytes the id is made of
+    return base64.b32encode(bytes.fromhex(key_hash[: needed * 2])).decode("ascii").lower()[:length]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A parsed page with everything CPU-bound worked out, ready for SQL (picklable)."""
+
+    page: Page
+    keys: list[str]  # content hash of each fact
+    ids: list[str]  # the short id each key gets unless it clashes
+    bodies: list[str]  # folded fact texts, for the search index
+    source_rows: list[tuple[str, str]]  # folded (title + domain, people) of each source
+    acronyms: list[tuple[str, str]]
+
+
+def prepare(path: Path) -> Prepared | PageFormatError:
+    """Parse one page and compute its keys, folded texts and acronyms (runs in a worker)."""
+    try:
+        page = parse_file(path)
+    except PageFormatError as error:
+        return error
+    keys = _fact_keys(page)
+    texts = [f.text for f in page.facts] + [p.text for p in page.paragraphs]
+    return Prepared(
+        page,
+        keys,
+        [short_id(key) for key in keys],
+        [fold(f.text) for f in page.facts],
+        [(fold(f"{s.title} {s.domain}"), fold(citation_text(s))) for s in page.sources],
+        sorted(find_acronyms(texts)),
+    )
 
 
 def load_paths(
@@ -92,25 +130,27 @@ def load_paths(
     Blocking (run it in a thread from async code). A page that does not parse is reported and
     left untouched. Valid pages are written in batches of about BATCH_FACTS facts per transaction
     (FTS5 indexes far faster that way); if writing fails, the whole batch is rolled back, so every
-    page is either fully old or fully new. The next page is parsed while the current one is written.
+    page is either fully old or fully new. Pages are parsed in a worker process (a thread for a
+    few pages) while the previous ones are written.
     """
     files = page_files(paths)
     report = LoadReport()
     conn = connect_sync(db_path)
+    conn.execute(f"PRAGMA cache_size = -{LOAD_CACHE_KB}")  # index pages stay in memory while they grow
+    flagged = dict(conn.execute("SELECT DISTINCT fact_id, fact_key FROM flag_events").fetchall())
     in_batch = 0
-    with ThreadPoolExecutor(max_workers=1) as parser:
-        parsed = parser.map(_parse, files)
+    with _workers(len(files)) as workers:
         try:
-            for number, page in enumerate(parsed, 1):
-                if isinstance(page, PageFormatError):
-                    outcome: PageReport | PageFormatError = page
-                    report.errors.append(page)
+            for number, prepared in enumerate(_prefetch(workers, files), 1):
+                if isinstance(prepared, PageFormatError):
+                    outcome: PageReport | PageFormatError = prepared
+                    report.errors.append(prepared)
                 else:
                     if in_batch == 0:
                         conn.execute("BEGIN IMMEDIATE")
-                    outcome = _write_page(conn, page)
+                    outcome = _write_page(conn, prepared, flagged)
                     report.pages.append(outcome)
-                    in_batch += len(page.facts) + 1
+                    in_batch += len(prepared.page.facts) + 1
                     if in_batch >= BATCH_FACTS:
                         conn.execute("COMMIT")
                         in_batch = 0
@@ -127,27 +167,48 @@ def load_paths(
     return report
 
 
-def _parse(path: Path) -> Page | PageFormatError:
-    try:
-        return parse_file(path)
-    except PageFormatError as error:
-        return error
+def _workers(files: int) -> Executor:
+    if files >= PROCESS_THRESHOLD:
+        # spawn, not fork: the caller may be a threaded asyncio process (the bot).
+        return ProcessPoolExecutor(max_workers=PARSERS, mp_context=multiprocessing.get_context("spawn"))
+    return ThreadPoolExecutor(max_workers=1)
 
 
-def _write_page(conn: sqlite3.Connection, page: Page) -> PageReport:
+def _prefetch(workers: Executor, files: list[Path], window: int = 16) -> Iterator[Prepared | PageFormatError]:
+    """Results in order, with at most `window` pages prepared ahead (memory stays flat)."""
+    pending: deque[Future] = deque()
+    for path in files:
+        pending.append(workers.submit(prepare, path))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def _write_page(conn: sqlite3.Connection, prepared: Prepared, flagged: dict[str, str]) -> PageReport:
+    """Replace one page's rows; `flagged` maps every id the flag history names to its content key."""
+    page = prepared.page
     row = _one(conn, "SELECT id, content_hash FROM concepts WHERE name = ?", (page.concept,))
     if row and row["content_hash"] == page.content_hash:
-        count = _one(conn, "SELECT count(*) AS n FROM facts WHERE concept_id = ?", (row["id"],))
+        count = _one(conn, f"SELECT count(*) AS n FROM facts WHERE {_OF_CONCEPT}", (row["id"],))
         return PageReport(page.path, page.concept, "unchanged", kept=count["n"])
     old_ids: set[str] = set()
     if row:
-        old_ids = {r["id"] for r in _all(conn, "SELECT id FROM facts WHERE concept_id = ?", (row["id"],))}
+        old_ids = {r["id"] for r in _all(conn, f"SELECT id FROM facts WHERE {_OF_CONCEPT}", (row["id"],))}
         _delete_concept(conn, row["id"])
     concept_id = _insert_concept(conn, page)
-    source_ids = _insert_sources(conn, concept_id, page)
-    fact_ids = _assign_ids(conn, page)
-    _insert_facts(conn, concept_id, page, source_ids, fact_ids)
-    _insert_text(conn, concept_id, page, fact_ids)
+    source_ids = _insert_sources(conn, concept_id, prepared)
+    fact_ids = prepared.ids
+    if len(set(fact_ids)) != len(fact_ids) or any(flagged.get(i, k) != k for i, k in zip(fact_ids, prepared.keys)):
+        fact_ids = _resolve_clashes(conn, prepared.keys, flagged)
+    try:
+        _insert_facts(conn, concept_id, prepared, source_ids, fact_ids)
+    except sqlite3.IntegrityError:
+        # Two contents share a 40-bit prefix (likely once in a million facts): lengthen the ids.
+        conn.execute(f"DELETE FROM facts WHERE {_OF_CONCEPT}", (concept_id,))
+        fact_ids = _resolve_clashes(conn, prepared.keys, flagged)
+        _insert_facts(conn, concept_id, prepared, source_ids, fact_ids)
+    _insert_text(conn, concept_id, prepared, fact_ids)
     new_ids = set(fact_ids)
     removed = old_ids - new_ids
     orphaned = _open_flags(conn, removed)
@@ -163,13 +224,15 @@ def _write_page(conn: sqlite3.Connection, page: Page) -> PageReport:
 
 
 def _delete_concept(conn: sqlite3.Connection, concept_id: int) -> None:
-    conn.execute(
-        "DELETE FROM fact_index WHERE rowid IN (SELECT rowid FROM facts WHERE concept_id = ?)", (concept_id,)
+    rows = conn.execute(f"SELECT rowid, text FROM facts WHERE {_OF_CONCEPT}", (concept_id,))
+    conn.executemany(
+        "INSERT INTO fact_index (fact_index, rowid, body) VALUES ('delete', ?, ?)",
+        [(rowid, fold(text)) for rowid, text in rows.fetchall()],
     )
     conn.execute(
         "DELETE FROM source_index WHERE rowid IN (SELECT id FROM sources WHERE concept_id = ?)", (concept_id,)
     )
-    conn.execute("DELETE FROM facts WHERE concept_id = ?", (concept_id,))
+    conn.execute(f"DELETE FROM facts WHERE {_OF_CONCEPT}", (concept_id,))
     conn.execute("DELETE FROM concepts WHERE id = ?", (concept_id,))
 
 
@@ -182,9 +245,9 @@ def _insert_concept(conn: sqlite3.Connection, page: Page) -> int:
     return cursor.lastrowid
 
 
-def _insert_sources(conn: sqlite3.Connection, concept_id: int, page: Page) -> list[int]:
+def _insert_sources(conn: sqlite3.Connection, concept_id: int, prepared: Prepared) -> list[int]:
     ids = []
-    for position, source in enumerate(page.sources):
+    for position, (source, (title, people)) in enumerate(zip(prepared.page.sources, prepared.source_rows)):
         cursor = conn.execute(
             "INSERT INTO sources (concept_id, position, title, domain, publisher, authors, date, declared_facts)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -200,10 +263,7 @@ def _insert_sources(conn: sqlite3.Connection, concept_id: int, page: Page) -> li
             ),
         )
         ids.append(cursor.lastrowid)
-        conn.execute(
-            "INSERT INTO source_index (rowid, title, people) VALUES (?, ?, ?)",
-            (cursor.lastrowid, fold(f"{source.title} {source.domain}"), fold(citation_text(source))),
-        )
+        conn.execute("INSERT INTO source_index (rowid, title, people) VALUES (?, ?, ?)", (cursor.lastrowid, title, people))
     return ids
 
 
@@ -213,12 +273,7 @@ def citation_text(source: SourceRecord) -> str:
     return " ".join([source.title, source.publisher, *source.authors, year])
 
 
-def _assign_ids(conn: sqlite3.Connection, page: Page) -> list[str]:
-    """Ids from content: the first ID_LENGTH characters of the key hash, longer only on a clash.
-
-    A clash (two contents, one 40-bit prefix) is checked against the facts held now and every id
-    the flag history names, so an id never comes to mean another fact.
-    """
+def _fact_keys(page: Page) -> list[str]:
     keys = [fact_key(page.concept, page.sources[f.source_index], f.type, f.text) for f in page.facts]
     # The same fact twice under one source is one fact the page repeats; give the copies distinct keys.
     seen: dict[str, int] = {}
@@ -228,26 +283,22 @@ def _assign_ids(conn: sqlite3.Connection, page: Page) -> list[str]:
             keys[i] = hashlib.sha256(f"{key}#{seen[key]}".encode()).hexdigest()
         else:
             seen[key] = 0
-    ids = [short_id(key) for key in keys]
-    if len(set(ids)) == len(ids) and not _taken(conn, dict(zip(ids, keys))):
-        return ids
-    return _resolve_clashes(conn, keys)
+    return keys
 
 
-def _taken(conn: sqlite3.Connection, wanted: dict[str, str]) -> set[str]:
+def _taken(conn: sqlite3.Connection, wanted: dict[str, str], flagged: dict[str, str]) -> set[str]:
     """Ids in `wanted` (id -> key) that a fact held now, or a flagged fact of other content, owns."""
-    taken: set[str] = set()
+    taken = {fact_id for fact_id, key in wanted.items() if fact_id in flagged and flagged[fact_id] != key}
     for batch in _chunks(list(wanted), _BATCH):
         marks = ",".join("?" * len(batch))
         taken.update(r[0] for r in conn.execute(f"SELECT id FROM facts WHERE id IN ({marks})", batch))
-        flagged = conn.execute(f"SELECT DISTINCT fact_id, fact_key FROM flag_events WHERE fact_id IN ({marks})", batch)
-        taken.update(fact_id for fact_id, key in flagged if key != wanted[fact_id])
     return taken
 
 
-def _resolve_clashes(conn: sqlite3.Connection, keys: list[str]) -> list[str]:
-    """Lengthen ids one character at a time until each is free and unique within the page."""
-    taken = _taken(conn, {short_id(k, n): k for k in keys for n in range(ID_LENGTH, ID_LENGTH + 4)})
+def _resolve_clashes(conn: sqlite3.Connection, keys: list[str], flagged: dict[str, str]) -> list[str]:
+    """Ids from content: the first ID_LENGTH characters of the key hash, lengthened one character
+    at a time where another fact held now, or a flagged fact of other content, owns the prefix."""
+    taken = _taken(conn, {short_id(k, n): k for k in keys for n in range(ID_LENGTH, ID_LENGTH + 4)}, flagged)
     owners: dict[str, str] = {}
     for key in sorted(set(keys)):
         length = ID_LENGTH
@@ -259,25 +310,22 @@ def _resolve_clashes(conn: sqlite3.Connection, keys: list[str]) -> list[str]:
 
 
 def _insert_facts(
-    conn: sqlite3.Connection, concept_id: int, page: Page, source_ids: list[int], fact_ids: list[str]
+    conn: sqlite3.Connection, concept_id: int, prepared: Prepared, source_ids: list[int], fact_ids: list[str]
 ) -> None:
-    cites = [fold(citation_text(s)) for s in page.sources]
-    rows = [
-        (fact_ids[i], concept_id, source_ids[f.source_index], i, f.type, f.text) for i, f in enumerate(page.facts)
-    ]
-    last = _one(conn, "SELECT coalesce(max(rowid), 0) AS r FROM facts")
-    first = last["r"] + 1
+    facts = prepared.page.facts
+    first = _one(conn, "SELECT coalesce(max(rowid), 0) + 1 AS r FROM facts")["r"]
     conn.executemany(
         "INSERT INTO facts (rowid, id, concept_id, source_id, position, type, text) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(first + i, *row) for i, row in enumerate(rows)],
+        [(first + i, fact_ids[i], concept_id, source_ids[f.source_index], i, f.type, f.text) for i, f in enumerate(facts)],
     )
     conn.executemany(
-        "INSERT INTO fact_index (rowid, body, cite) VALUES (?, ?, ?)",
-        [(first + i, fold(f.text), cites[f.source_index]) for i, f in enumerate(page.facts)],
+        "INSERT INTO fact_index (rowid, body) VALUES (?, ?)",
+        [(first + i, body) for i, body in enumerate(prepared.bodies)],
     )
 
 
-def _insert_text(conn: sqlite3.Connection, concept_id: int, page: Page, fact_ids: list[str]) -> None:
+def _insert_text(conn: sqlite3.Connection, concept_id: int, prepared: Prepared, fact_ids: list[str]) -> None:
+    page = prepared.page
     conn.executemany(
         "INSERT INTO paragraphs (concept_id, position, text, raw) VALUES (?, ?, ?, ?)",
         [(concept_id, i, p.text, p.raw) for i, p in enumerate(page.paragraphs)],
@@ -300,10 +348,9 @@ def _insert_text(conn: sqlite3.Connection, concept_id: int, page: Page, fact_ids
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         citation_rows,
     )
-    texts = [f.text for f in page.facts] + [p.text for p in page.paragraphs]
     conn.executemany(
         "INSERT INTO acronyms (concept_id, short, long) VALUES (?, ?, ?)",
-        [(concept_id, short, long) for short, long in sorted(find_acronyms(texts))],
+        [(concept_id, short, long) for short, long in prepared.acronyms],
     )
 
 

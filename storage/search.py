@@ -28,7 +28,8 @@ MAX_GROUPS = 12  # a 5,000-character paste is searched by its first content word
 MAX_WORD = 40
 CANDIDATES = 100
 RANKABLE_DF = 4_000  # above this many matches bm25 ordering costs more than it is worth
-FUZZY_WORD = 0.85  # rapidfuzz ratio for a word in a fact to count as a near match
+FUZZY_WORD = 0.85
+SOURCE_MATCH = 40.0  # a source's citation must answer this much of the query (score 0-100)  # rapidfuzz ratio for a word in a fact to count as a near match
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,8 @@ class Searcher:
         if plan.empty:
             return [], plan
         candidates = await self._candidates(plan, filters, max(CANDIDATES, limit))
+        for rowid in await self._cited_facts(plan, filters):
+            candidates.setdefault(rowid, 0.0)
         if not candidates:
             return [], plan
         rows = await self._fetch(list(candidates))
@@ -210,7 +213,7 @@ class Searcher:
             if filters.source_ids is not None:
                 where.append(f"f.source_id IN ({','.join('?' * len(filters.source_ids))})")
                 params.extend(filters.source_ids)
-        order = "ORDER BY bm25(fact_index, 1.0, 0.35)" if ranked else ""
+        order = "ORDER BY bm25(fact_index)" if ranked else ""
         sql = f"SELECT fact_index.rowid FROM fact_index {join} WHERE {' AND '.join(where)} {order} LIMIT ?"
         async with self.conn.execute(sql, (*params, k)) as cursor:
             rows = await cursor.fetchall()
@@ -218,12 +221,46 @@ class Searcher:
             if rowid not in into:
                 into[rowid] = (1.0 - position / max(len(rows), 1)) if ranked else 0.0
 
+    async def _cited_facts(self, plan: QueryPlan, filters: Filters) -> list[int]:
+        """Facts of the sources whose citation (authors, title, publisher, year) answers the query."""
+        expression = " OR ".join(
+            f"({' OR '.join(escape_fts(a.words, a.prefix) for a in g.alternatives)})" for g in plan.groups
+        )
+        sql = (
+            "SELECT s.id, s.title, s.domain, s.publisher, s.authors, s.date FROM source_index"
+            " JOIN sources s ON s.id = source_index.rowid WHERE source_index MATCH ?"
+            + (" AND s.concept_id = ?" if filters.concept_id is not None else "")
+            + " ORDER BY bm25(source_index) LIMIT 20"
+        )
+        params = (expression,) if filters.concept_id is None else (expression, filters.concept_id)
+        async with self.conn.execute(sql, params) as cursor:
+            sources = await cursor.fetchall()
+        ranked = []
+        for source_id, *cite in sources:
+            if filters.source_ids is not None and source_id not in filters.source_ids:
+                continue
+            coverage = _score(plan, ([], _cite_words(*cite)), 0.0)
+            if coverage >= SOURCE_MATCH:
+                ranked.append((-coverage, source_id))
+        rowids: list[int] = []
+        for _, source_id in sorted(ranked)[:3]:
+            sql = "SELECT rowid FROM facts WHERE source_id = ?" + (" AND type = ?" if filters.fact_type else "")
+            params = (source_id, filters.fact_type) if filters.fact_type else (source_id,)
+            async with self.conn.execute(sql + " ORDER BY position LIMIT 30", params) as cursor:
+                rowids.extend(r for (r,) in await cursor.fetchall())
+        return rowids
+
     async def _fetch(self, rowids: list[int]) -> dict[int, tuple[list[str], list[str]]]:
         """Folded words of each fact's text and of its citation."""
         marks = ",".join("?" * len(rowids))
-        sql = f"SELECT rowid, body, cite FROM fact_index WHERE rowid IN ({marks})"
-        async with self.conn.execute(sql, rowids) as cursor:
-            return {rowid: (words(body), words(cite or "")) for rowid, body, cite in await cursor.fetchall()}
+        async with self.conn.execute(f"SELECT rowid, text, source_id FROM facts WHERE rowid IN ({marks})", rowids) as c:
+            facts = await c.fetchall()
+        source_ids = sorted({source_id for _, _, source_id in facts})
+        marks = ",".join("?" * len(source_ids))
+        sql = f"SELECT id, title, domain, publisher, authors, date FROM sources WHERE id IN ({marks})"
+        async with self.conn.execute(sql, source_ids) as cursor:
+            cites = {source_id: _cite_words(*rest) for source_id, *rest in await cursor.fetchall()}
+        return {rowid: (words(text), cites[source_id]) for rowid, text, source_id in facts}
 
     # -- sources ----------------------------------------------------------------------------
 
@@ -278,6 +315,10 @@ class Searcher:
             ):
                 suggestions.append(title)
         return list(dict.fromkeys(s for s in suggestions if s != " ".join(typed)))[:limit]
+
+
+def _cite_words(title: str, domain: str, publisher: str, authors: str, date: str | None) -> list[str]:
+    return words(f"{title} {domain} {publisher} {' '.join(json.loads(authors))} {(date or '')[:4]}")
 
 
 def _alt_df(alternative: Alternative, vocab: Vocabulary) -> int:

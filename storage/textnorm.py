@@ -20,6 +20,9 @@ _PUNCT_MAP = str.maketrans(
     }
 )
 
+# Combining marks left by NFKD decomposition (the accents of "é", "ü", ...).
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
 # Letters and digits of any script, like FTS5's unicode61 tokenizer.
 _WORD = re.compile(r"[^\W_]+")
 
@@ -38,10 +41,13 @@ def fold(text: str) -> str:
     """Lowercase, strip accents and map typographic punctuation to ASCII."""
     if text.isascii():
         return text.lower()
-    text = text.translate(_PUNCT_MAP)
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return stripped.lower()
+    decomposed = unicodedata.normalize("NFKD", text.translate(_PUNCT_MAP))
+    return _COMBINING.sub("", decomposed).lower()
+
+
+def first_content_word(text: str) -> str | None:
+    """The first word of already folded `text` that is not a stop word (without splitting it all)."""
+    return next((w for m in _WORD.finditer(text) if (w := m.group().lower()) not in STOP_WORDS), None)
 
 
 def words(text: str) -> list[str]:

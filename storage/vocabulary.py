@@ -34,6 +34,10 @@ class Vocabulary:
             (documents,) = await cursor.fetchone()
         async with conn.execute("SELECT term, doc FROM fact_terms") as cursor:
             df = {term: doc for term, doc in await cursor.fetchall()}
+        # Words only a citation has (an author's name) are corpus words too.
+        async with conn.execute("SELECT term, doc FROM source_terms") as cursor:
+            for term, doc in await cursor.fetchall():
+                df.setdefault(term, doc)
         by_length: dict[int, list[str]] = {}
         for term in df:
             if term.isalpha():

@@ -45,13 +45,12 @@ CREATE TABLE sources (
 CREATE TABLE facts (
     rowid      INTEGER PRIMARY KEY,        -- the search index's rowid
     id         TEXT NOT NULL UNIQUE,       -- short hash of (concept, source, type, text)
-    concept_id INTEGER NOT NULL REFERENCES concepts(id) ON DELETE CASCADE,
+    concept_id INTEGER NOT NULL,           -- its source's concept (no index: reached via sources)
     source_id  INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
     position   INTEGER NOT NULL,
     type       TEXT NOT NULL,
     text       TEXT NOT NULL
 );
-CREATE INDEX facts_by_concept ON facts(concept_id);
 CREATE INDEX facts_by_source ON facts(source_id, position);
 
 CREATE TABLE citations (
@@ -108,12 +107,17 @@ BEGIN SELECT RAISE(ABORT, 'flag_events is append-only'); END;
 CREATE TRIGGER flag_events_append_only_delete BEFORE DELETE ON flag_events
 BEGIN SELECT RAISE(ABORT, 'flag_events is append-only'); END;
 
--- Search: folded fact text and its citation (title, publisher, authors, year) as a second column.
+-- Search: folded fact text, contentless (the text lives in facts; a delete must pass the same
+-- folded text back). Citations (title, publisher, authors, year) are searched in source_index.
 CREATE VIRTUAL TABLE fact_index USING fts5(
-    body, cite, tokenize = 'unicode61 remove_diacritics 2'
+    body, tokenize = 'unicode61 remove_diacritics 2', content = ''
 );
 CREATE VIRTUAL TABLE fact_terms USING fts5vocab(fact_index, 'row');
 
 CREATE VIRTUAL TABLE source_index USING fts5(
     title, people, tokenize = 'unicode61 remove_diacritics 2'
 );
+CREATE VIRTUAL TABLE source_terms USING fts5vocab(source_index, 'row');
+
+-- Merge index segments in larger steps while loading (fewer rewrites of a growing index).
+INSERT INTO fact_index (fact_index, rank) VALUES ('automerge', 8);
