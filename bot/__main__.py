@@ -32,10 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=config.bot.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
-    # The Discord client (bot/client.py) is not built yet: every start opens the console for now.
-    command = args.command or "start"
+    command = args.command or ("run" if config.has_token else "start")
     handler = {
         "start": _console,
+        "run": _run_bot,
+        "sync": _sync,
         "load": _load,
         "ask": _ask,
         "console": _console,
@@ -56,9 +57,12 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--config", metavar="PATH", help="config file (default: built-in defaults)")
     parser = argparse.ArgumentParser(
         prog="python -m bot", parents=[common],
-        description="factbot: a concept page as a cited study companion. With no command: the local console.",
+        description="factbot: a concept page as a cited study companion. With no command: the Discord bot "
+        "when a token is configured, else the local console.",
     )
     sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", parents=[common], help="start the Discord bot (loads the seeds on first start)")
+    sub.add_parser("sync", parents=[common], help="re-sync the slash commands with Discord and exit")
     load = sub.add_parser("load", parents=[common], help="load concept pages (default: the configured seeds)")
     load.add_argument("paths", nargs="*", metavar="PATH")
     for name, help_text in (("ask", "run one command, e.g. ask \"/fact bdnf\"; '-' reads lines from stdin"),
@@ -100,8 +104,8 @@ async def _console(config: Config, args: argparse.Namespace) -> int:
         if args.command is None:
             intro = (
                 f"factbot local console — {', '.join(await library.concepts()) or 'no concept loaded'}.\n"
-                "This is the local console; the Discord side (slash commands) is the next milestone,\n"
-                "see README. It will use DISCORD_TOKEN or [discord] token from config.toml.\n"
+                "No Discord token is configured, so this is the local console. To run the Discord bot,\n"
+                "set DISCORD_TOKEN (or [discord] token in config.toml, see README): python -m bot run\n"
                 "Type /help for commands, plain words to search facts, /quit to leave."
             )
         await interactive(console, intro)
@@ -158,6 +162,25 @@ def _summary(report: LoadReport) -> str:
     if orphaned:
         text += f"\nwarning: {len(orphaned)} disputed fact(s) were removed from their page; their history is kept: " + ", ".join(orphaned)
     return text
+
+
+async def _run_bot(config: Config, args: argparse.Namespace) -> int:
+    from bot.client import run_bot
+
+    _need_token(config)
+    return await run_bot(config)
+
+
+async def _sync(config: Config, args: argparse.Namespace) -> int:
+    from bot.client import sync_only
+
+    _need_token(config)
+    return await sync_only(config)
+
+
+def _need_token(config: Config) -> None:
+    if not config.has_token:
+        raise ConfigError("discord.token is empty: set DISCORD_TOKEN or [discord] token in your config file")
 
 
 async def _generate(config: Config, args: argparse.Namespace) -> int:

@@ -1,0 +1,124 @@
+"""The discord.py client: CommandTree, features registered in setup_hook, command sync, errors."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import discord
+import yarl
+from discord import app_commands
+
+from bot.commands import FEATURES
+from bot.config import Config, ConfigError
+from storage.library import Library
+
+log = logging.getLogger("factbot")
+
+
+class FactTree(app_commands.CommandTree):
+    """Every unhandled command error ends here: logged with its traceback, the user told politely."""
+
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        if isinstance(error, app_commands.CheckFailure):
+            message = str(error) or "You can't use this command here."
+        else:
+            command = interaction.command.name if interaction.command else "?"
+            log.error("command /%s failed", command, exc_info=error)
+            message = "Sorry, something went wrong while answering. The error was logged; please try again."
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(message, ephemeral=True)
+            else:
+                await interaction.response.send_message(message, ephemeral=True)
+        except discord.HTTPException:
+            log.warning("could not tell the user about the error (interaction %s)", interaction.id)
+
+
+class FactBot(discord.Client):
+    """factbot on Discord: slash commands only, no privileged intents."""
+
+    def __init__(self, config: Config, library: Library, **options: object) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True  # roles, for moderator_role_ids (not a privileged intent)
+        super().__init__(intents=intents, allowed_mentions=discord.AllowedMentions.none(), **options)
+        self.config = config
+        self.library = library
+        self.tree = FactTree(self)
+
+    async def setup_hook(self) -> None:
+        for feature in FEATURES:
+            feature.setup(self)
+        await self.sync_commands()
+
+    async def sync_commands(self) -> int:
+        """Sync to the configured guilds (instant) or globally; returns the number of commands."""
+        if self.config.discord.guild_ids:
+            synced = []
+            for guild_id in self.config.discord.guild_ids:
+                guild = discord.Object(id=guild_id)
+                self.tree.copy_global_to(guild=guild)
+                synced = await self.tree.sync(guild=guild)
+            log.info("synced %d commands to %d guild(s)", len(synced), len(self.config.discord.guild_ids))
+            return len(synced)
+        synced = await self.tree.sync()
+        log.info("synced %d commands globally (may take up to an hour to appear)", len(synced))
+        return len(synced)
+
+    async def on_ready(self) -> None:
+        log.info("connected as %s (id %s)", self.user, self.user.id if self.user else "?")
+
+    async def audit(self, embed: discord.Embed) -> None:
+        """Post to the audit channel, when one is configured; a failure is logged, not raised."""
+        channel_id = self.config.discord.audit_channel_id
+        if not channel_id:
+            return
+        try:
+            await self.get_partial_messageable(channel_id).send(embed=embed)
+        except discord.HTTPException as exc:
+            log.warning("audit post to channel %s failed: %s", channel_id, exc.status)
+
+
+def use_endpoints(config: Config) -> None:
+    """Point discord.py at the configured REST and gateway URLs (proxies, tests)."""
+    discord.http.Route.BASE = config.discord.api_base_url.rstrip("/")
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(config.discord.gateway_url)
+
+
+async def open_library(config: Config) -> Library:
+    """The database, with the seeds loaded on first start."""
+    library = await Library.open(config.storage.database)
+    if await library.is_empty() and Path(config.storage.seeds).exists():
+        report = await library.load([config.storage.seeds])
+        log.info("loaded %d page(s), %d facts, from %s", len(report.pages), report.facts_added, config.storage.seeds)
+    return library
+
+
+async def run_bot(config: Config) -> int:
+    """Start the bot and run until stopped; returns an exit code."""
+    use_endpoints(config)
+    library = await open_library(config)
+    bot = FactBot(config, library)
+    try:
+        async with bot:
+            await bot.start(config.discord.token)
+    except discord.LoginFailure:
+        raise ConfigError("Discord rejected the token: check DISCORD_TOKEN or [discord] token") from None
+    finally:
+        await library.close()
+    return 0
+
+
+async def sync_only(config: Config) -> int:
+    """Log in, register and sync the commands, and exit (no gateway connection)."""
+    use_endpoints(config)
+    library = await open_library(config)
+    bot = FactBot(config, library)
+    try:
+        async with bot:
+            await bot.login(config.discord.token)  # runs setup_hook, which syncs
+    except discord.LoginFailure:
+        raise ConfigError("Discord rejected the token: check DISCORD_TOKEN or [discord] token") from None
+    finally:
+        await library.close()
+    return 0

@@ -1,0 +1,67 @@
+"""/fact: the best facts for a query, with citations, paging and autocomplete."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from bot.commands.respond import choices, in_time, send, send_paged
+from bot.render import embeds
+from storage.records import FACT_TYPES
+
+if TYPE_CHECKING:
+    from bot.client import FactBot
+
+MAX_QUERY = 300
+
+
+def setup(bot: FactBot) -> None:
+    library, per_page = bot.library, bot.config.bot.results_per_page
+
+    @app_commands.command(name="fact", description="Find facts with their citations (a fact id shows one fact)")
+    @app_commands.describe(
+        query="Words, an acronym, an author and year, or a fact id",
+        fact_type="Only facts of this type",
+        source="Only facts from this source (title, author or publisher)",
+        concept="Only facts of this concept page",
+    )
+    @app_commands.rename(fact_type="type")
+    @app_commands.choices(fact_type=[app_commands.Choice(name=t, value=t) for t in FACT_TYPES])
+    async def fact(
+        interaction: discord.Interaction,
+        query: app_commands.Range[str, 1, MAX_QUERY],
+        fact_type: app_commands.Choice[str] | None = None,
+        source: app_commands.Range[str, 1, MAX_QUERY] | None = None,
+        concept: app_commands.Range[str, 1, 100] | None = None,
+    ) -> None:
+        guild = interaction.guild_id or 0
+        options = {"fact_type": fact_type.value if fact_type else None, "source": source, "concept": concept}
+
+        async def page(number: int) -> discord.Embed:
+            answer = await library.fact(query, guild_id=guild, offset=number * per_page, limit=per_page, **options)
+            return embeds.fact_list(answer)
+
+        answer = await in_time(interaction, library.fact(query, guild_id=guild, limit=per_page, **options))
+        if answer.exact:
+            await send(interaction, embeds=[embeds.fact_detail(answer.results[0])])
+        elif not answer.results:
+            await send(interaction, content=embeds.nothing_found(query, answer.suggestions), ephemeral=True)
+        else:
+            await send_paged(interaction, embeds.fact_list(answer), answer.total, per_page, page,
+                             bot.config.bot.page_timeout)
+
+    @fact.autocomplete("query")
+    async def complete_query(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return choices(await library.complete_facts(current[:MAX_QUERY]))
+
+    @fact.autocomplete("source")
+    async def complete_source(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return choices(await library.complete_sources(current[:MAX_QUERY]))
+
+    @fact.autocomplete("concept")
+    async def complete_concept(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return choices(await library.complete_concepts(current[:100]))
+
+    bot.tree.add_command(fact)

@@ -1,0 +1,112 @@
+"""/flag, /unflag, /disputes: moderators dispute facts; every answer shows it from then on.
+
+Who may moderate is decided here, in the handler (roles from the config, or Manage Messages);
+default member permissions only hide the commands from others in Discord's menu.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from bot.commands.respond import choices, in_time, send, send_paged
+from bot.render import embeds
+from storage.library import Refusal
+
+if TYPE_CHECKING:
+    from bot.client import FactBot
+
+DISPUTES_PAGE = 5
+REFUSAL = "Only moderators can change disputes (a moderator role, or Manage Messages)."
+
+
+def is_moderator(interaction: discord.Interaction, moderator_role_ids: tuple[int, ...]) -> bool:
+    """Manage Messages here, or one of the configured moderator roles."""
+    member = interaction.user
+    if not isinstance(member, discord.Member) or interaction.guild_id is None:
+        return False
+    if interaction.permissions.manage_messages:
+        return True
+    return any(role.id in moderator_role_ids for role in member.roles)
+
+
+def actor_name(user: discord.abc.User) -> str:
+    return f"{user.name} ({user.id})"
+
+
+def setup(bot: FactBot) -> None:
+    library, roles = bot.library, bot.config.discord.moderator_role_ids
+
+    async def change(interaction: discord.Interaction, action: str, fact: str, reason: str) -> None:
+        if not is_moderator(interaction, roles):
+            await interaction.response.send_message(REFUSAL, ephemeral=True)
+            return
+        act = library.flag if action == "flag" else library.unflag
+        try:
+            result = await in_time(
+                interaction,
+                act(fact, reason, actor_name(interaction.user), interaction.guild_id, actor_id=interaction.user.id),
+                ephemeral=True,
+            )
+        except Refusal as refusal:
+            await send(interaction, content=str(refusal), ephemeral=True)
+            return
+        await send(interaction, embeds=[embeds.flag_result(result)], ephemeral=True)
+        await bot.audit(embeds.audit(result, interaction.user.mention))
+
+    moderators_only = app_commands.default_permissions(manage_messages=True)
+
+    @app_commands.command(name="flag", description="Moderators: mark a fact as disputed in this server")
+    @app_commands.describe(fact="Fact id, or words of the fact", reason="Why it is disputed (shown to everyone)")
+    @app_commands.guild_only()
+    @moderators_only
+    async def flag(
+        interaction: discord.Interaction,
+        fact: app_commands.Range[str, 1, 300],
+        reason: app_commands.Range[str, 1, 500],
+    ) -> None:
+        await change(interaction, "flag", fact, reason)
+
+    @app_commands.command(name="unflag", description="Moderators: resolve a fact's dispute (history is kept)")
+    @app_commands.describe(fact="Fact id", reason="Why the dispute is resolved")
+    @app_commands.guild_only()
+    @moderators_only
+    async def unflag(
+        interaction: discord.Interaction,
+        fact: app_commands.Range[str, 1, 40],
+        reason: app_commands.Range[str, 1, 500],
+    ) -> None:
+        await change(interaction, "unflag", fact, reason)
+
+    @app_commands.command(name="disputes", description="Moderators: the open disputes in this server")
+    @app_commands.guild_only()
+    @moderators_only
+    async def disputes(interaction: discord.Interaction) -> None:
+        if not is_moderator(interaction, roles):
+            await interaction.response.send_message(REFUSAL, ephemeral=True)
+            return
+        items = await library.disputes(interaction.guild_id)
+        texts = await library.dispute_fact_texts([d.fact_id for d in items])
+
+        async def page(number: int) -> discord.Embed:
+            start = number * DISPUTES_PAGE
+            return embeds.disputes(items[start : start + DISPUTES_PAGE], texts, start, len(items))
+
+        await send_paged(interaction, await page(0), len(items), DISPUTES_PAGE, page, bot.config.bot.page_timeout)
+
+    @flag.autocomplete("fact")
+    async def complete_fact(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return choices(await library.complete_facts(current[:300]))
+
+    @unflag.autocomplete("fact")
+    async def complete_disputed(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        open_here = await library.disputes(interaction.guild_id)
+        texts = await library.dispute_fact_texts([d.fact_id for d in open_here])
+        typed = current.lower()
+        return choices([(f"{d.fact_id}: {texts[d.fact_id]}", d.fact_id) for d in open_here
+                        if typed in d.fact_id or typed in texts[d.fact_id].lower()])
+
+    for command in (flag, unflag, disputes):
+        bot.tree.add_command(command)

@@ -1,0 +1,121 @@
+"""Answering an interaction in time, and a Previous/Next pager only the asker can use."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import discord
+
+from bot.render.limits import CHOICE_NAME, CHOICE_VALUE, CHOICES, one_line
+
+T = TypeVar("T")
+
+# Discord drops an interaction not answered within 3 s; past this we defer and follow up.
+DEFER_AFTER = 2.0
+
+
+async def in_time(interaction: discord.Interaction, work: Awaitable[T], *, ephemeral: bool = False) -> T:
+    """Await `work`, deferring the response first if it is not done within DEFER_AFTER seconds."""
+    task = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER)
+    if not done and not interaction.response.is_done():
+        await interaction.response.defer(thinking=True, ephemeral=ephemeral)
+    return await task
+
+
+async def send(
+    interaction: discord.Interaction,
+    *,
+    content: str | None = None,
+    embeds: list[discord.Embed] | None = None,
+    view: discord.ui.View | None = None,
+    ephemeral: bool = False,
+) -> None:
+    """The first answer as the response, or as a followup when the response was deferred."""
+    kwargs: dict = {"content": content, "embeds": embeds or [], "ephemeral": ephemeral}
+    if view is not None:
+        kwargs["view"] = view
+    if interaction.response.is_done():
+        await interaction.followup.send(**kwargs)
+    else:
+        await interaction.response.send_message(**kwargs)
+
+
+def choices(pairs: list[tuple[str, str]]) -> list[discord.app_commands.Choice[str]]:
+    """Autocomplete choices within Discord's limits (25, names and values 1-100 characters)."""
+    found = []
+    for name, value in pairs[:CHOICES]:
+        name, value = one_line(name, CHOICE_NAME), value[:CHOICE_VALUE]
+        if name and value:
+            found.append(discord.app_commands.Choice(name=name, value=value))
+    return found
+
+
+class Pager(discord.ui.View):
+    """Previous/Next buttons over pages rendered on demand; only the asker may turn pages."""
+
+    def __init__(
+        self,
+        owner_id: int,
+        total: int,
+        per_page: int,
+        render: Callable[[int], Awaitable[discord.Embed]],
+        timeout: float,
+    ) -> None:
+        super().__init__(timeout=timeout)
+        self.owner_id = owner_id
+        self.pages = max(1, -(-total // per_page))
+        self.page = 0
+        self.render = render
+        self.origin: discord.Interaction | None = None  # to disable the buttons on timeout
+        self._refresh()
+
+    def _refresh(self) -> None:
+        self.previous.disabled = self.page == 0
+        self.next.disabled = self.page >= self.pages - 1
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id == self.owner_id:
+            return True
+        await interaction.response.send_message("Only the person who asked can turn these pages.", ephemeral=True)
+        return False
+
+    async def _turn(self, interaction: discord.Interaction, step: int) -> None:
+        self.page = min(max(0, self.page + step), self.pages - 1)
+        self._refresh()
+        await interaction.response.edit_message(embed=await self.render(self.page), view=self)
+
+    @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary)
+    async def previous(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await self._turn(interaction, -1)
+
+    @discord.ui.button(label="Next", style=discord.ButtonStyle.secondary)
+    async def next(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await self._turn(interaction, 1)
+
+    async def on_timeout(self) -> None:
+        self.previous.disabled = self.next.disabled = True
+        if self.origin is not None:
+            try:
+                await self.origin.edit_original_response(view=self)
+            except discord.HTTPException:
+                pass  # the message may be gone; the buttons are dead either way
+
+
+async def send_paged(
+    interaction: discord.Interaction,
+    first: discord.Embed,
+    total: int,
+    per_page: int,
+    render: Callable[[int], Awaitable[discord.Embed]],
+    timeout: float,
+) -> None:
+    """Send page 1; add Previous/Next when there is more than one page."""
+    if total <= per_page:
+        await send(interaction, embeds=[first])
+        return
+    pager = Pager(interaction.user.id, total, per_page, render, timeout)
+    pager.origin = interaction
+    await send(interaction, embeds=[first], view=pager)

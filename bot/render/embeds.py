@@ -1,0 +1,280 @@
+"""Answers -> Discord embeds that always fit Discord's limits (bot/render/limits.py)."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.render.limits import (
+    EMBED_DESCRIPTION,
+    EMBED_TITLE,
+    EMBED_TOTAL,
+    EMBEDS_PER_MESSAGE,
+    FIELD_NAME,
+    FIELD_VALUE,
+    FOOTER,
+    chunks,
+    clip,
+    one_line,
+)
+from storage.answers import Block, Dispute, FactAnswer, FactView, FlagResult, SourceAnswer, SourceView, SynthesisAnswer
+
+DISPUTED = "⚠ Disputed"
+COLOUR = discord.Colour.teal()
+DISPUTED_COLOUR = discord.Colour.orange()
+
+
+def citation(fact: FactView) -> str:
+    """"*Title* — authors/publisher, date · <https://domain>" (angle brackets: no link preview)."""
+    source = fact.source
+    parts = [f"*{one_line(source.title, 200)}*", one_line(source.byline, 200)]
+    if source.date:
+        parts.append(source.date)
+    return " — ".join(parts) + f" · <{source.url}>"
+
+
+def _dispute_lines(fact: FactView, limit: int = 300) -> list[str]:
+    reasons = fact.dispute_reasons
+    if not reasons:
+        return []
+    latest = clip(reasons[-1], limit)
+    more = f" (+{len(reasons) - 1} earlier)" if len(reasons) > 1 else ""
+    return [f"**{DISPUTED}** by a moderator: {latest}{more}"]
+
+
+def fact_field(fact: FactView, number: int, budget: int) -> tuple[str, str]:
+    """(name, value) of one fact in a result list; the value fits `budget` characters."""
+    marker = f" {DISPUTED}" if fact.disputed else ""
+    name = one_line(f"{number}. {fact.type} · {fact.id}{marker}", FIELD_NAME)
+    tail = "\n".join([f"— {citation(fact)}", *_dispute_lines(fact)])
+    room = max(40, min(FIELD_VALUE, budget) - len(tail) - 1)
+    text = clip(fact.text, room)
+    if text != fact.text.strip():
+        text += f" (`/fact {fact.id}` for all of it)"
+        text = clip(text, room) if len(text) > room else text
+    return name, clip(f"{text}\n{tail}", min(FIELD_VALUE, budget))
+
+
+def fact_list(answer: FactAnswer) -> discord.Embed:
+    """One page of /fact results."""
+    title = one_line(f"Facts for “{answer.query}”", EMBED_TITLE)
+    notes = []
+    if answer.corrections:
+        notes.append("Searched " + ", ".join(f"**{k}** → **{v}**" for k, v in answer.corrections.items()))
+    if any(f.disputed for f in answer.results):
+        notes.append(f"{DISPUTED} facts are contested by this server's moderators; read them critically.")
+    embed = discord.Embed(
+        title=title,
+        description=clip("\n".join(notes), 500) or None,
+        colour=DISPUTED_COLOUR if any(f.disputed for f in answer.results) else COLOUR,
+    )
+    first = answer.offset + 1
+    footer = f"{first}-{answer.offset + len(answer.results)} of {answer.total}"
+    embed.set_footer(text=footer)
+    budget = (EMBED_TOTAL - len(title) - len(embed.description or "") - len(footer) - 200) // max(1, len(answer.results))
+    for i, fact in enumerate(answer.results):
+        name, value = fact_field(fact, first + i, budget - FIELD_NAME)
+        embed.add_field(name=name, value=value, inline=False)
+    return embed
+
+
+def fact_detail(fact: FactView) -> discord.Embed:
+    """One fact in full (a fact id was asked for)."""
+    marker = f" {DISPUTED}" if fact.disputed else ""
+    embed = discord.Embed(
+        title=one_line(f"{fact.type} · {fact.id}{marker}", EMBED_TITLE),
+        description=clip(fact.text, EMBED_DESCRIPTION - 200),
+        colour=DISPUTED_COLOUR if fact.disputed else COLOUR,
+        url=fact.source.url,
+    )
+    embed.add_field(name="Source", value=clip(citation(fact), FIELD_VALUE), inline=False)
+    for dispute in fact.disputes:
+        reasons = "\n".join(f"• {clip(r, 300)}" for r in dispute.reasons)
+        embed.add_field(
+            name=one_line(f"{DISPUTED} since {dispute.flagged_at[:10]}", FIELD_NAME),
+            value=clip(reasons, FIELD_VALUE),
+            inline=False,
+        )
+    embed.set_footer(text=one_line(f"concept: {fact.concept}", FOOTER))
+    return embed
+
+
+def nothing_found(query: str, suggestions: list[str], what: str = "fact") -> str:
+    text = f"No {what} matches “{one_line(query, 200)}”."
+    if suggestions:
+        text += " Did you mean: " + ", ".join(f"**{one_line(s, 100)}**" for s in suggestions) + "?"
+    return text
+
+
+def source_detail(view: SourceView) -> discord.Embed:
+    """A source: citation, counts by type, a few of its facts."""
+    source = view.source
+    embed = discord.Embed(title=one_line(source.title, EMBED_TITLE), url=source.url, colour=COLOUR)
+    embed.description = clip(
+        " — ".join(x for x in (source.byline, source.date or "", f"<{source.url}>") if x), 1000
+    )
+    counts = ", ".join(f"{n} {t}" for t, n in view.counts_by_type.items()) or "none"
+    embed.add_field(name=f"{source.fact_count} facts", value=clip(counts, FIELD_VALUE), inline=False)
+    for fact in view.sample:
+        marker = f" {DISPUTED}" if fact.disputed else ""
+        embed.add_field(
+            name=one_line(f"{fact.type} · {fact.id}{marker}", FIELD_NAME),
+            value=clip("\n".join([fact.text, *_dispute_lines(fact)]), 600),
+            inline=False,
+        )
+    embed.set_footer(text=one_line(f"concept: {source.concept}", FOOTER))
+    return embed
+
+
+def source_list(answer: SourceAnswer) -> discord.Embed:
+    """A page of sources with their fact counts (/source without a query)."""
+    embed = discord.Embed(title="Sources", colour=COLOUR)
+    lines = []
+    for view in answer.results:
+        s = view.source
+        disputed = sum(1 for f in view.sample if f.disputed)
+        lines.append(
+            f"**{one_line(s.title, 150)}** — {one_line(s.byline, 120)}"
+            + (f", {s.date}" if s.date else "")
+            + f" · {s.fact_count} facts" + (f" · {DISPUTED}" if disputed else "")
+        )
+    embed.description = clip("\n".join(lines), EMBED_DESCRIPTION)
+    embed.set_footer(text=f"{answer.offset + 1}-{answer.offset + len(answer.results)} of {answer.total}")
+    return embed
+
+
+def footnoted(block: Block, numbers: dict[str, int]) -> str:
+    """The block's text with [n] inserted where each resolved citation stands."""
+    text = block.text
+    marks: dict[int, list[int]] = {}
+    for c in block.citations:
+        if c.fact_id:
+            number = numbers.setdefault(c.fact_id, len(numbers) + 1)
+            if number not in marks.setdefault(c.anchor, []):
+                marks[c.anchor].append(number)
+    for anchor in sorted(marks, reverse=True):
+        label = "".join(f"[{n}]" for n in marks[anchor])
+        text = text[:anchor] + label + text[anchor:]
+    return text
+
+
+def synthesis_messages(answer: SynthesisAnswer) -> list[list[discord.Embed]]:
+    """The synthesis as messages of embeds: one embed per paragraph (split if long), footnotes
+    naming fact ids last; each message within 10 embeds and 6,000 characters."""
+    numbers: dict[str, int] = {}
+    disputed_ids = {c.fact_id for p in answer.paragraphs for c in p.citations if c.disputed}
+    embeds: list[discord.Embed] = []
+    for index, block in enumerate(answer.paragraphs):
+        text = footnoted(block, numbers)
+        if block.disputed:
+            text += f"\n\n**{DISPUTED}**: this paragraph cites a fact this server's moderators dispute."
+        for part in chunks(text, EMBED_DESCRIPTION):
+            embed = discord.Embed(description=part, colour=DISPUTED_COLOUR if block.disputed else COLOUR)
+            embeds.append(embed)
+    if embeds:
+        embeds[0].title = one_line(f"{answer.concept} — {answer.subtitle}", EMBED_TITLE)
+    notes = [
+        f"[{n}] `{fact_id}`" + (f" {DISPUTED}" if fact_id in disputed_ids else "")
+        for fact_id, n in numbers.items()
+    ]
+    notes.append(f"{len(answer.perspectives)} model perspectives: `/synthesis perspective:1` … `{len(answer.perspectives)}`")
+    for part in chunks("\n".join(notes), EMBED_DESCRIPTION):
+        embeds.append(discord.Embed(title="Citations (use /fact <id>)", description=part, colour=COLOUR))
+    return pack(embeds)
+
+
+def perspective(answer: SynthesisAnswer, number: int) -> list[list[discord.Embed]]:
+    """One model perspective with its model id, stance and confidence."""
+    block = answer.perspectives[number - 1]
+    numbers: dict[str, int] = {}
+    text = footnoted(block, numbers)
+    embeds = [discord.Embed(description=part, colour=COLOUR) for part in chunks(text, EMBED_DESCRIPTION)]
+    stance = f"{block.stance}, " if block.stance else ""
+    confidence = f"{block.confidence}% confidence" if block.confidence is not None else "confidence not stated"
+    embeds[0].title = one_line(f"{answer.concept} — perspective {number} of {len(answer.perspectives)}", EMBED_TITLE)
+    embeds[0].set_author(name=one_line(f"{block.model} ({stance}{confidence})", 256))
+    if numbers:
+        cited = "\n".join(f"[{n}] `{fact_id}`" for fact_id, n in numbers.items())
+        embeds.append(discord.Embed(title="Citations", description=clip(cited, EMBED_DESCRIPTION), colour=COLOUR))
+    return pack(embeds)
+
+
+def pack(embeds: list[discord.Embed]) -> list[list[discord.Embed]]:
+    """Group embeds into messages of at most 10 embeds and 6,000 characters."""
+    messages: list[list[discord.Embed]] = []
+    current: list[discord.Embed] = []
+    size = 0
+    for embed in embeds:
+        if current and (len(current) == EMBEDS_PER_MESSAGE or size + len(embed) > EMBED_TOTAL):
+            messages.append(current)
+            current, size = [], 0
+        current.append(embed)
+        size += len(embed)
+    if current:
+        messages.append(current)
+    return messages
+
+
+def disputes(items: list[Dispute], texts: dict[str, str], offset: int, total: int) -> discord.Embed:
+    """A page of open disputes."""
+    embed = discord.Embed(title="Open disputes", colour=DISPUTED_COLOUR)
+    if not items:
+        embed.description = "No open disputes in this server."
+        return embed
+    for d in items:
+        who = ", ".join(d.flagged_by[:3])
+        embed.add_field(
+            name=one_line(f"{d.fact_id} — since {d.flagged_at[:10]} by {who}", FIELD_NAME),
+            value=clip(f"{clip(texts.get(d.fact_id, ''), 300)}\nReason: {d.reasons[-1]}", 700),
+            inline=False,
+        )
+    embed.set_footer(text=f"{offset + 1}-{offset + len(items)} of {total}")
+    return embed
+
+
+def flag_result(result: FlagResult) -> discord.Embed:
+    """What a moderator sees after /flag or /unflag."""
+    if result.event.action == "flag":
+        title = f"Flagged {result.fact.id}" + (" (reason added)" if result.already_disputed else "")
+    else:
+        title = f"Dispute on {result.fact.id} resolved"
+    embed = fact_detail(result.fact)
+    embed.title = one_line(title, EMBED_TITLE)
+    return embed
+
+
+def audit(result: FlagResult, moderator: str) -> discord.Embed:
+    """The audit-channel post for one flag or unflag."""
+    event = result.event
+    verb = "flagged" if event.action == "flag" else "resolved the dispute on"
+    embed = discord.Embed(
+        title=one_line(f"{moderator} {verb} {result.fact.id}", EMBED_TITLE),
+        description=clip(result.fact.text, 1500),
+        colour=DISPUTED_COLOUR if event.action == "flag" else COLOUR,
+    )
+    embed.add_field(name="Reason", value=clip(event.reason, FIELD_VALUE), inline=False)
+    embed.add_field(name="Source", value=clip(citation(result.fact), FIELD_VALUE), inline=False)
+    embed.set_footer(text=f"{event.at} · guild {event.guild_id}")
+    return embed
+
+
+HELP_LINES = [
+    ("/fact query:bdnf", "The best facts for your words, each with its citation. Typos, acronyms (VEGF ↔ "
+     "vascular endothelial growth factor), authors (grunebaum 2017) all work. Filters: type, source, concept. "
+     "A fact id (e.g. 7lm2vnhe) shows that fact in full."),
+    ("/source query:yaden", "A source: who published it, when, how many facts of each type, a few of them. "
+     "Without a query: every source of the concept."),
+    ("/synthesis", "The concept's synthesis; [n] marks name the fact ids it cites. perspective:3 shows one "
+     "model's perspective with its confidence."),
+    ("/flag fact:<id or text> reason:<why>", "Moderators: mark a fact as disputed in this server. Everyone "
+     "then sees ⚠ Disputed and the reason wherever the fact appears."),
+    ("/unflag fact:<id> reason:<why>", "Moderators: resolve a dispute (the history is kept)."),
+    ("/disputes", "Moderators: the open disputes in this server."),
+]
+
+
+def help_embed() -> discord.Embed:
+    embed = discord.Embed(title="factbot — cited facts for this study server", colour=COLOUR)
+    for name, value in HELP_LINES:
+        embed.add_field(name=name, value=value, inline=False)
+    embed.set_footer(text="Answers come from the loaded concept pages; nothing is made up.")
+    return embed

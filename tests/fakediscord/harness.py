@@ -1,0 +1,93 @@
+"""Start the fake Discord and the real bot against it; helpers to send interactions."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import discord
+
+from bot.client import FactBot, use_endpoints
+from bot.config import BotConfig, Config, DiscordConfig, StorageConfig
+from storage.library import Library
+from tests.fakediscord.server import FakeDiscord, Recorded
+
+GUILD = 1400000000000000001
+OTHER_GUILD = 1400000000000000002
+MOD_ROLE = 1500000000000000001
+AUDIT_CHANNEL = 1600000000000000001
+TOKEN = "test-token-do-not-log-0123456789"
+STUDENT = 1300000000000000001
+MODERATOR = 1300000000000000002
+MANAGER = 1300000000000000003
+MANAGE_MESSAGES = 1 << 13
+
+
+def roles(guild_id: int) -> list[dict]:
+    base = {"color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0, "icon": None,
+            "unicode_emoji": None}
+    return [
+        {**base, "id": str(guild_id), "name": "@everyone", "position": 0, "permissions": str(1 << 11 | 1 << 10)},
+        {**base, "id": str(MOD_ROLE), "name": "study moderators", "position": 1, "permissions": str(1 << 11 | 1 << 10)},
+    ]
+
+
+@dataclass
+class Running:
+    bot: FactBot
+    fake: FakeDiscord
+    library: Library
+
+    async def interact(self, name: str, options: list[dict] | None = None, *, wait_for: int = 1,
+                       timeout: float = 10.0, **kwargs) -> list[Recorded]:
+        """Send a slash command (or autocomplete with kind=4) and wait for `wait_for` requests about it."""
+        kwargs.setdefault("guild_id", GUILD)
+        payload = self.fake.interaction(name, options, **kwargs)
+        return await self.send(payload, wait_for=wait_for, timeout=timeout)
+
+    async def send(self, payload: dict, *, wait_for: int = 1, timeout: float = 10.0) -> list[Recorded]:
+        interaction_id = await self.fake.send_interaction(payload)
+        await self.fake.wait_for(
+            lambda requests: sum(1 for r in requests if r.interaction_id == interaction_id) >= wait_for, timeout
+        )
+        return [r for r in self.fake.requests if r.interaction_id == interaction_id]
+
+    async def click(self, message: dict, label: str, user_id: int = STUDENT) -> list[Recorded]:
+        """Press the button labelled `label` on `message`."""
+        custom_id = next(c["custom_id"] for row in message["components"] for c in row["components"]
+                         if c.get("label") == label)
+        payload = self.fake.interaction("", kind=3, guild_id=GUILD, user_id=user_id, message=message,
+                                        custom_id=custom_id)
+        return await self.send(payload)
+
+
+def test_config(fake: FakeDiscord, database: str, **bot_options) -> Config:
+    return Config(
+        DiscordConfig(token=TOKEN, guild_ids=(GUILD,), moderator_role_ids=(MOD_ROLE,), audit_channel_id=AUDIT_CHANNEL,
+                      api_base_url=fake.api_url, gateway_url=fake.gateway_url),
+        StorageConfig(database=database, seeds="seeds"),
+        BotConfig(**bot_options),
+    )
+
+
+@contextlib.asynccontextmanager
+async def running_bot(library: Library, **bot_options) -> AsyncIterator[Running]:
+    """The fake Discord and a connected, ready bot; both stopped afterwards."""
+    fake = FakeDiscord(guilds={GUILD: roles(GUILD), OTHER_GUILD: roles(OTHER_GUILD)})
+    await fake.start()
+    config = test_config(fake, str(library.path), **bot_options)
+    saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    use_endpoints(config)
+    bot = FactBot(config, library, guild_ready_timeout=0.05)
+    task = asyncio.create_task(bot.start(TOKEN))
+    try:
+        await asyncio.wait_for(bot.wait_until_ready(), 15)
+        yield Running(bot, fake, library)
+    finally:
+        await bot.close()
+        with contextlib.suppress(BaseException):
+            await asyncio.wait_for(task, 5)
+        await fake.stop()
+        discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved

@@ -1,0 +1,196 @@
+"""Each command through the real CommandTree and client, against the fake Discord."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from bot.commands import respond
+from tests.fakediscord.harness import GUILD, MANAGER, MOD_ROLE, MODERATOR, OTHER_GUILD, STUDENT, running_bot
+
+EPHEMERAL = 64
+
+
+def _option(name: str, value, kind: int = 3, focused: bool = False) -> dict:
+    option = {"name": name, "type": kind, "value": value}
+    if focused:
+        option["focused"] = True
+    return option
+
+
+def _embed_chars(embeds: list[dict]) -> int:
+    total = 0
+    for e in embeds:
+        total += len(e.get("title", "")) + len(e.get("description", ""))
+        total += len(e.get("footer", {}).get("text", "")) + len(e.get("author", {}).get("name", ""))
+        total += sum(len(f["name"]) + len(f["value"]) for f in e.get("fields", []))
+    return total
+
+
+def _within_limits(body: dict) -> None:
+    data = body.get("data", body)
+    embeds = data.get("embeds") or []
+    assert len(data.get("content") or "") <= 2000
+    assert len(embeds) <= 10 and _embed_chars(embeds) <= 6000
+    for e in embeds:
+        assert len(e.get("title", "")) <= 256 and len(e.get("description", "")) <= 4096
+        assert len(e.get("fields", [])) <= 25
+        assert all(len(f["name"]) <= 256 and len(f["value"]) <= 1024 for f in e.get("fields", []))
+
+
+@pytest.fixture
+async def run(library):
+    async with running_bot(library, page_timeout=10) as running:
+        yield running
+        assert running.fake.violations == []
+        for request in running.fake.requests:
+            if request.kind in ("callback", "followup", "edit", "channel_message") and isinstance(request.body, dict):
+                _within_limits(request.body)
+                assert (request.body.get("data", request.body).get("allowed_mentions") or {"parse": []})["parse"] == []
+
+
+async def _flag_count(library) -> int:
+    async with library.conn.execute("SELECT count(*) FROM flag_events") as cursor:
+        return (await cursor.fetchone())[0]
+
+
+async def test_fact_autocomplete(run):
+    requests = await run.interact("fact", [_option("query", "neurog", focused=True)], kind=4)
+    body = requests[0].body
+    assert body["type"] == 8
+    choices = body["data"]["choices"]
+    assert 1 <= len(choices) <= 25
+    assert all(1 <= len(c["name"]) <= 100 and 1 <= len(c["value"]) <= 100 for c in choices)
+    assert any("neurogenesis" in c["name"].lower() for c in choices)
+
+
+async def test_fact_paging_only_for_the_asker(run):
+    requests = await run.interact("fact", [_option("query", "ketamine")], user_id=STUDENT)
+    callback = requests[0]
+    message = run.fake.messages[run.fake.originals[f"token-{callback.interaction_id}"]]
+    assert message["components"], "a multi-page answer has Previous/Next"
+    turned = await run.click(message, "Next", user_id=STUDENT)
+    assert turned[0].body["type"] == 7
+    assert turned[0].body["data"]["embeds"][0]["footer"]["text"].startswith("6-10 of ")
+    refused = await run.click(message, "Next", user_id=MODERATOR)
+    assert refused[0].body["type"] == 4 and refused[0].body["data"]["flags"] & EPHEMERAL
+
+
+async def test_fact_nothing_found_is_ephemeral_with_suggestions(run):
+    requests = await run.interact("fact", [_option("query", "xqzvw qqqqj")])
+    data = requests[0].body["data"]
+    assert data["flags"] & EPHEMERAL and "No fact matches" in data["content"]
+
+
+async def test_fact_id_shows_one_fact_in_full(run):
+    fact_id = (await run.library.fact("grunebaum 2017")).results[0].id
+    requests = await run.interact("fact", [_option("query", fact_id)])
+    embed = requests[0].body["data"]["embeds"][0]
+    assert fact_id in embed["title"] and embed["description"].startswith("Grunebaum et al. (2017)")
+
+
+async def test_source_detail_and_listing(run):
+    detail = (await run.interact("source", [_option("query", "yaden")]))[0].body["data"]["embeds"][0]
+    assert detail["title"].startswith("Psychedelics and Consciousness")
+    assert "Oxford University Press" in detail["description"]
+    listing = (await run.interact("source", []))[0].body["data"]["embeds"][0]
+    assert listing["footer"]["text"] == "1-10 of 14"
+
+
+async def test_synthesis_within_limits_and_perspective(run):
+    requests = await run.interact("synthesis", [], wait_for=2)
+    assert requests[0].body["type"] == 5  # deferred: several messages follow
+    followups = [r for r in requests if r.kind == "followup"]
+    text = " ".join(e.get("description", "") for r in followups for e in r.body["embeds"])
+    assert "[1]" in text and "Ketamine is a synthetic" in text
+    one = await run.interact("synthesis", [_option("perspective", 7, kind=4)], wait_for=2)
+    author = one[1].body["embeds"][0]["author"]["name"]
+    assert "openrouter/x-ai/grok-4.1-fast" in author and "90% confidence" in author
+
+
+async def test_help(run):
+    body = (await run.interact("help", []))[0].body
+    assert body["data"]["flags"] & EPHEMERAL
+    assert any(f["name"].startswith("/fact") for f in body["data"]["embeds"][0]["fields"])
+
+
+async def test_non_moderator_refused_and_nothing_written(run):
+    fact_id = (await run.library.fact("bdnf")).results[0].id
+    for name in ("flag", "unflag"):
+        requests = await run.interact(name, [_option("fact", fact_id), _option("reason", "wrong")], user_id=STUDENT)
+        data = requests[0].body["data"]
+        assert data["flags"] & EPHEMERAL and "Only moderators" in data["content"]
+    assert await _flag_count(run.library) == 0
+    assert run.fake.of_kind("channel_message") == []
+
+
+async def test_moderator_flag_marks_everywhere_in_this_guild_only(run):
+    fact = (await run.library.fact("Ketamine increases BDNF levels")).results[0]
+    requests = await run.interact("flag", [_option("fact", fact.id), _option("reason", "overstated in humans")],
+                                  user_id=MODERATOR, roles=[MOD_ROLE], wait_for=1)
+    assert requests[0].body["data"]["flags"] & EPHEMERAL
+    await run.fake.wait_for(lambda rs: any(r.kind == "channel_message" for r in rs))
+    audit = run.fake.of_kind("channel_message")[0]
+    assert fact.id in audit.body["embeds"][0]["title"] and audit.path.endswith("/channels/1600000000000000001/messages")
+    assert await _flag_count(run.library) == 1
+    shown = (await run.interact("fact", [_option("query", fact.id)]))[0].body["data"]["embeds"][0]
+    assert "⚠ Disputed" in shown["title"] and "overstated in humans" in str(shown["fields"])
+    listed = (await run.interact("fact", [_option("query", "Ketamine increases BDNF levels")]))[0]
+    assert "⚠ Disputed" in listed.body["data"]["embeds"][0]["fields"][0]["name"]
+    synthesis = await run.interact("synthesis", [], wait_for=2)
+    assert "⚠ Disputed" in str([r.body for r in synthesis if r.kind == "followup"])
+    elsewhere = (await run.interact("fact", [_option("query", fact.id)], guild_id=OTHER_GUILD))[0]
+    assert "Disputed" not in elsewhere.body["data"]["embeds"][0]["title"]
+
+
+async def test_manage_messages_moderates_and_unflag_keeps_history(run):
+    fact = (await run.library.fact("grunebaum 2017")).results[0]
+    perms = 1 << 11 | 1 << 10 | 1 << 13
+    await run.interact("flag", [_option("fact", fact.id), _option("reason", "wrong year")], user_id=MANAGER,
+                       permissions=perms)
+    await run.interact("flag", [_option("fact", fact.id), _option("reason", "also wrong journal")],
+                       user_id=MANAGER, permissions=perms)
+    view = await run.library.fact_by_id(fact.id, GUILD)
+    assert view.dispute_reasons == ["wrong year", "also wrong journal"]
+    requests = await run.interact("unflag", [_option("fact", fact.id), _option("reason", "checked")],
+                                  user_id=MANAGER, permissions=perms)
+    assert "resolved" in requests[0].body["data"]["embeds"][0]["title"]
+    assert not (await run.library.fact_by_id(fact.id, GUILD)).disputed
+    assert [e.action for e in await run.library.history(fact.id)] == ["flag", "flag", "unflag"]
+    listing = (await run.interact("disputes", [], user_id=MANAGER, permissions=perms))[0]
+    assert "No open disputes" in listing.body["data"]["embeds"][0]["description"]
+
+
+async def test_unknown_fact_to_flag_is_a_polite_refusal(run):
+    requests = await run.interact("unflag", [_option("fact", "zzzzzzzz"), _option("reason", "x")],
+                                  user_id=MODERATOR, roles=[MOD_ROLE])
+    assert requests[0].body["data"]["flags"] & EPHEMERAL and "No fact has the id" in requests[0].body["data"]["content"]
+
+
+async def test_errors_reach_the_tree_handler(run, monkeypatch, caplog):
+    async def broken(*args, **kwargs):
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(run.library, "fact", broken)
+    with caplog.at_level(logging.ERROR, logger="factbot"):
+        requests = await run.interact("fact", [_option("query", "bdnf")])
+    data = requests[0].body["data"]
+    assert data["flags"] & EPHEMERAL and "Sorry, something went wrong" in data["content"]
+    assert any("database on fire" in (r.exc_text or "") or r.exc_info for r in caplog.records)
+
+
+async def test_slow_storage_defers_then_follows_up(run, monkeypatch):
+    monkeypatch.setattr(respond, "DEFER_AFTER", 0.1)
+    original = run.library.fact
+
+    async def slow(*args, **kwargs):
+        await asyncio.sleep(0.5)
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(run.library, "fact", slow)
+    requests = await run.interact("fact", [_option("query", "bdnf")], wait_for=2)
+    assert [r.kind for r in requests[:2]] == ["callback", "followup"]
+    assert requests[0].body["type"] == 5
+    assert requests[1].body["embeds"][0]["footer"]["text"].startswith("1-5 of")
