@@ -78,6 +78,7 @@ class SourceView:
     score: float | None
     counts_by_type: dict[str, int]
     sample: list[FactView]
+    disputed: list[str] = field(default_factory=list)  # ids of its facts with an open dispute
 
 
 @dataclass(frozen=True)

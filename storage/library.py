@@ -217,7 +217,12 @@ class Library:
             row["id"], row["title"], row["domain"], row["publisher"], tuple(json.loads(row["authors"])),
             row["date"], row["declared_facts"], row["concept"],
         )
-        return SourceView(info, score, counts, [views[r] for r in rowids])
+        sql = ("SELECT DISTINCT fl.fact_id FROM flags fl JOIN facts f ON f.id = fl.fact_id"
+               " WHERE f.source_id = ? AND fl.status = 'open'" + (" AND fl.guild_id = ?" if guild_id is not None else ""))
+        params = (source_id, guild_id) if guild_id is not None else (source_id,)
+        async with self.conn.execute(sql + " ORDER BY fl.fact_id", params) as cursor:
+            disputed = [fact_id for (fact_id,) in await cursor.fetchall()]
+        return SourceView(info, score, counts, [views[r] for r in rowids], disputed)
 
     # -- synthesis --------------------------------------------------------------------------
 

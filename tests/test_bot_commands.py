@@ -141,6 +141,8 @@ async def test_moderator_flag_marks_everywhere_in_this_guild_only(run):
     assert "⚠ Disputed" in listed.body["data"]["embeds"][0]["fields"][0]["name"]
     synthesis = await run.interact("synthesis", [], wait_for=2)
     assert "⚠ Disputed" in str([r.body for r in synthesis if r.kind == "followup"])
+    source = (await run.interact("source", [_option("query", "neurogenesis broader neuroplasticity")]))[0]
+    assert "⚠ Disputed" in str(source.body["data"]["embeds"][0]["fields"]) and fact.id in str(source.body)
     elsewhere = (await run.interact("fact", [_option("query", fact.id)], guild_id=OTHER_GUILD))[0]
     assert "Disputed" not in elsewhere.body["data"]["embeds"][0]["title"]
 

@@ -114,6 +114,10 @@ def source_detail(view: SourceView) -> discord.Embed:
     )
     counts = ", ".join(f"{n} {t}" for t, n in view.counts_by_type.items()) or "none"
     embed.add_field(name=f"{source.fact_count} facts", value=clip(counts, FIELD_VALUE), inline=False)
+    if view.disputed:
+        embed.colour = DISPUTED_COLOUR
+        ids = ", ".join(f"`{i}`" for i in view.disputed[:20])
+        embed.add_field(name=f"{DISPUTED}: {len(view.disputed)} of its facts", value=clip(ids, FIELD_VALUE), inline=False)
     for fact in view.sample:
         marker = f" {DISPUTED}" if fact.disputed else ""
         embed.add_field(
@@ -131,11 +135,11 @@ def source_list(answer: SourceAnswer) -> discord.Embed:
     lines = []
     for view in answer.results:
         s = view.source
-        disputed = sum(1 for f in view.sample if f.disputed)
+        disputed = len(view.disputed)
         lines.append(
             f"**{one_line(s.title, 150)}** — {one_line(s.byline, 120)}"
             + (f", {s.date}" if s.date else "")
-            + f" · {s.fact_count} facts" + (f" · {DISPUTED}" if disputed else "")
+            + f" · {s.fact_count} facts" + (f" · {DISPUTED} ({disputed})" if disputed else "")
         )
     embed.description = clip("\n".join(lines), EMBED_DESCRIPTION)
     embed.set_footer(text=f"{answer.offset + 1}-{answer.offset + len(answer.results)} of {answer.total}")

@@ -54,7 +54,7 @@ def source_answer_json(answer: SourceAnswer) -> dict[str, Any]:
         "query": answer.query,
         "results": [
             {**source_json(v.source), "score": v.score, "counts_by_type": v.counts_by_type,
-             "sample": [fact_json(f) for f in v.sample]}
+             "disputed_facts": v.disputed, "sample": [fact_json(f) for f in v.sample]}
             for v in answer.results
         ],
         "total": answer.total,
