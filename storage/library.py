@@ -57,6 +57,8 @@ class Library:
         self.conn = conn
         self.path = Path(path)
         self.search = Searcher(conn)
+        # One connection serves every concurrent command; write transactions must not interleave.
+        self._writing = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: str | Path) -> Library:
@@ -295,8 +297,6 @@ class Library:
         fact = await self.fact_by_id(fact_id, guild_id)
         if fact is None:
             raise Refusal(f"No fact has the id {fact_id[:40]!r}.")
-        if not any(d.guild_id == guild_id for d in fact.disputes):
-            raise Refusal(f"Fact {fact.id} is not disputed here.")
         event = await self._record(fact, "unflag", reason, actor, actor_id, guild_id)
         refreshed = await self.fact_by_id(fact.id, guild_id)
         return FlagResult(refreshed or fact, event, True)
@@ -306,12 +306,25 @@ class Library:
     ) -> FlagEvent:
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         status = "open" if action == "flag" else "resolved"
+        key = await self._fact_key(fact)
+        async with self._writing:
+            if action == "unflag":
+                # Checked under the lock: two moderators resolving at once write one event, not two.
+                current = await self._value("SELECT status FROM flags WHERE fact_id = ? AND guild_id = ?", (fact.id, guild_id))
+                if current != "open":
+                    raise Refusal(f"Fact {fact.id} is not disputed here.")
+            return await self._append(fact, action, reason, actor, actor_id, guild_id, now, status, key)
+
+    async def _append(
+        self, fact: FactView, action: str, reason: str, actor: str, actor_id: int | None, guild_id: int,
+        now: str, status: str, key: str,
+    ) -> FlagEvent:
         await self.conn.execute("BEGIN IMMEDIATE")
         try:
             cursor = await self.conn.execute(
                 "INSERT INTO flag_events (fact_id, guild_id, action, actor, actor_id, reason, at, fact_text, fact_key)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (fact.id, guild_id, action, actor, actor_id, reason, now, fact.text, await self._fact_key(fact)),
+                (fact.id, guild_id, action, actor, actor_id, reason, now, fact.text, key),
             )
             # A re-opened dispute starts a fresh list of reasons; an open one keeps collecting.
             await self.conn.execute(
