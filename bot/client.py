@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from pathlib import Path
 
 import discord
@@ -45,6 +46,12 @@ class FactBot(discord.Client):
         self.config = config
         self.library = library
         self.tree = FactTree(self)
+        self.pagers: weakref.WeakSet[discord.ui.View] = weakref.WeakSet()
+
+    async def close(self) -> None:
+        for pager in list(self.pagers):
+            pager.stop()  # no page turns or timeout edits once the connection is gone
+        await super().close()
 
     async def setup_hook(self) -> None:
         for feature in FEATURES:

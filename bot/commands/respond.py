@@ -118,4 +118,7 @@ async def send_paged(
         return
     pager = Pager(interaction.user.id, total, per_page, render, timeout)
     pager.origin = interaction
+    pagers = getattr(interaction.client, "pagers", None)
+    if pagers is not None:
+        pagers.add(pager)
     await send(interaction, embeds=[first], view=pager)

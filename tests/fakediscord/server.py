@@ -40,6 +40,7 @@ class Recorded:
     body: Any
     at: float
     interaction_id: str | None = None
+    operation: str | None = None  # the schema its body must satisfy
 
 
 @dataclass
@@ -62,7 +63,8 @@ class FakeDiscord:
     def __init__(self, guilds: dict[int, list[dict]] | None = None) -> None:
         self.guilds = guilds or {}  # guild id -> its roles
         self.requests: list[Recorded] = []
-        self.violations: list[str] = []
+        self._violations: list[str] = []
+        self._checked = 0
         self.faults: dict[str, list[Fault]] = defaultdict(list)
         self.messages: dict[str, dict] = {}
         self.originals: dict[str, str] = {}  # interaction token -> original message id
@@ -118,12 +120,21 @@ class FakeDiscord:
 
     # -- recording ----------------------------------------------------------------------------
 
+    @property
+    def violations(self) -> list[str]:
+        """Every recorded body Discord's schema rejects (checked lazily, off the hot path)."""
+        for recorded in self.requests[self._checked:]:
+            if recorded.operation is not None:
+                for error in VALIDATORS[recorded.operation].iter_errors(recorded.body):
+                    self._violations.append(
+                        f"{recorded.kind} {recorded.path}: {error.message} at {list(error.absolute_path)}")
+        self._checked = len(self.requests)
+        return self._violations
+
     async def _record(self, kind: str, request: web.Request, body: Any, operation: str | None,
                       interaction_id: str | None = None) -> Fault | None:
-        if operation is not None:
-            for error in VALIDATORS[operation].iter_errors(body):
-                self.violations.append(f"{kind} {request.path}: {error.message} at {list(error.absolute_path)}")
-        self.requests.append(Recorded(kind, request.method, request.path, body, time.monotonic(), interaction_id))
+        self.requests.append(Recorded(kind, request.method, request.path, body, time.monotonic(), interaction_id,
+                                      operation))
         async with self._changed:
             self._changed.notify_all()
         return self.faults[kind].pop(0) if self.faults[kind] else None
