@@ -196,3 +196,27 @@ async def test_slow_storage_defers_then_follows_up(run, monkeypatch):
     assert [r.kind for r in requests[:2]] == ["callback", "followup"]
     assert requests[0].body["type"] == 5
     assert requests[1].body["embeds"][0]["footer"]["text"].startswith("1-5 of")
+
+
+async def test_mentions_in_user_text_never_ping(run):
+    requests = await run.interact("fact", [_option("query", "@everyone <@1300000000000000002> <@&1500000000000000001>")])
+    data = requests[0].body["data"]
+    assert "@everyone" in data["content"]
+    assert data["allowed_mentions"] == {"parse": []}
+
+
+HOSTILE = ["\u202e\u200b\u200d" + "x" * 290, "😀" * 150, "\x00\x07 control", '" OR 1=1 --', "NEAR(a b) AND *", " "]
+
+
+async def test_hostile_text_in_every_option_gets_an_answer_within_limits(run):
+    for text in HOSTILE:
+        for name, options, extra in (
+            ("fact", [_option("query", text), _option("source", text), _option("concept", text)], {}),
+            ("fact", [_option("query", text, focused=True)], {"kind": 4}),
+            ("source", [_option("query", text)], {}),
+            ("synthesis", [_option("concept", text)], {}),
+            ("flag", [_option("fact", text), _option("reason", text)], {"user_id": MODERATOR, "roles": [MOD_ROLE]}),
+        ):
+            requests = await run.interact(name, options, **extra)
+            assert requests[0].kind == "callback"
+    assert run.fake.violations == []

@@ -1,0 +1,149 @@
+"""Property-based: mutated pages only ever raise the parser's own error; any text in any option
+gets an answer within Discord's limits; hostile input changes no data."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.console import Console
+from bot.render import embeds
+from storage.library import Library
+from storage.pageformat import MAX_PAGE_BYTES, PageFormatError, parse_bytes, parse_file
+from tests.conftest import SEED
+
+SEED_BYTES = SEED.read_bytes()
+LINES = SEED_BYTES.split(b"\n")
+EXAMPLES = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@st.composite
+def mutated_pages(draw) -> bytes:
+    lines = list(LINES)
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(["drop", "duplicate", "swap", "truncate", "count", "bytes", "encoding", "empty"]))
+        i, j = draw(st.integers(0, len(lines) - 1)), draw(st.integers(0, len(lines) - 1))
+        if kind == "drop" and len(lines) > 1:
+            del lines[i]
+        elif kind == "duplicate":
+            lines.insert(i, lines[i])
+        elif kind == "swap":
+            lines[i], lines[j] = lines[j], lines[i]
+        elif kind == "truncate":
+            lines = lines[:i]
+        elif kind == "count":
+            lines[i] = lines[i].replace(b"(285)", b"(286)").replace(b"195 facts", b"19 facts").replace(b"(7)", b"(6)")
+        elif kind == "bytes":
+            lines[i] = lines[i] + draw(st.binary(min_size=1, max_size=20))
+        elif kind == "encoding":
+            text = b"\n".join(lines).decode("utf-8", "replace")
+            return text.encode(draw(st.sampled_from(["utf-16", "latin-1", "cp1252"])), "replace")
+        elif kind == "empty":
+            return b""
+    return b"\n".join(lines)
+
+
+@EXAMPLES
+@given(mutated_pages())
+def test_mutated_pages_raise_only_the_parsers_error(data):
+    try:
+        page = parse_bytes(data, "mutated.txt")
+    except PageFormatError as error:
+        assert str(error).startswith("mutated.txt")
+        return
+    assert len(page.facts) == sum(s.declared_facts for s in page.sources)
+
+
+def test_fifty_megabyte_file_is_refused_quickly(tmp_path):
+    big = tmp_path / "big.txt"
+    with big.open("wb") as handle:
+        handle.write(SEED_BYTES)
+        handle.write(b"claimPadding fact.\n" * (50 * 1024 * 1024 // 19))
+    assert big.stat().st_size > MAX_PAGE_BYTES
+    with pytest.raises(PageFormatError) as info:
+        parse_file(big)
+    assert "big.txt" in str(info.value) and "bytes" in str(info.value)
+
+
+@pytest.fixture(scope="module")
+def loaded_db(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("prop") / "db.sqlite3"
+
+    async def load() -> None:
+        library = await Library.open(path)
+        await library.load([SEED])
+        await library.close()
+
+    asyncio.run(load())
+    return path
+
+
+ANY_TEXT = st.text(st.characters(codec="utf-8"), max_size=6000) | st.sampled_from(
+    ["@everyone", "<@123456789012345678>", "\u202e\u200b\u200d", "\x00\x07", "😀" * 3000, "' OR 1=1 --",
+     '"ketamine" NEAR bdnf*', "a" * 6000])
+
+
+def _limits(embed) -> None:
+    data = embed.to_dict()
+    assert len(embed) <= 6000 and len(data.get("title", "")) <= 256 and len(data.get("description", "")) <= 4096
+    assert len(data.get("fields", [])) <= 25
+    assert all(len(f["name"]) <= 256 and len(f["value"]) <= 1024 for f in data.get("fields", []))
+
+
+@EXAMPLES
+@given(query=ANY_TEXT, fact_type=st.none() | st.text(max_size=30), source=st.none() | ANY_TEXT,
+       concept=st.none() | ANY_TEXT)
+def test_any_text_in_fact_options_fits_discord(loaded_db, query, fact_type, source, concept):
+    async def check() -> None:
+        library = await Library.open(loaded_db)
+        try:
+            answer = await library.fact(query, fact_type=fact_type, source=source, concept=concept)
+            if answer.results:
+                _limits(embeds.fact_list(answer))
+                _limits(embeds.fact_detail(answer.results[0]))
+            else:
+                assert len(embeds.nothing_found(query, answer.suggestions)) <= 2000
+            for name, value in await library.complete_facts(query):
+                assert 1 <= len(name) <= 100 and 1 <= len(value) <= 100
+            sources = await library.source(query)
+            for view in sources.results:
+                _limits(embeds.source_detail(view))
+        finally:
+            await library.close()
+
+    asyncio.run(check())
+
+
+def _snapshot(path: Path) -> list:
+    conn = sqlite3.connect(path)
+    try:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE '%VIRTUAL%'"
+                                             " AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '%_index_%'")]
+        return [(t, sorted(map(repr, conn.execute(f"SELECT * FROM {t}")))) for t in tables]
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("line", [
+    "/fact '; DROP TABLE facts; --", "/fact \" OR \"1\"=\"1", "/fact bdnf) OR (1=1", "/fact * NOT ketamine",
+    '/fact "ketamine" AND NEAR(x y)', "/source ' UNION SELECT * FROM flags --", "/synthesis '; DELETE FROM concepts",
+    "/unflag ' OR 1=1 -- reason:x", "/fact {body}: ketamine", "/fact body:ketamine^", "/disputes page:1; DROP",
+])
+def test_sql_and_fts_input_changes_nothing(loaded_db, line):
+    before = _snapshot(loaded_db)
+
+    async def run() -> None:
+        library = await Library.open(loaded_db)
+        try:
+            data, text = await Console(library, "mallory").run(line)
+            assert text
+        finally:
+            await library.close()
+
+    asyncio.run(run())
+    assert _snapshot(loaded_db) == before

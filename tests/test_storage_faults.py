@@ -1,0 +1,91 @@
+"""Storage under faults: a loader killed mid-directory, two loaders at once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from storage.loader import prepare
+from storage.synthetic import PAGE_FACTS, write_corpus
+from tests.conftest import ROOT, SEED
+
+
+def _config(tmp_path: Path, db: Path) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(f'[storage]\ndatabase = "{db}"\nseeds = "{ROOT / "seeds"}"\n')
+    return path
+
+
+def _load(config: Path, folder: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "bot", "load", "--config", str(config), str(folder)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _page_ids(folder: Path) -> dict[str, set[str]]:
+    pages = [prepare(p) for p in sorted(folder.glob("*.txt"))]
+    return {p.page.concept: set(p.ids) for p in pages}
+
+
+def _db_ids(db: Path) -> dict[str, set[str]]:
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        found: dict[str, set[str]] = {}
+        for concept, fact_id in conn.execute(
+            "SELECT c.name, f.id FROM facts f JOIN sources s ON s.id = f.source_id JOIN concepts c ON c.id = s.concept_id"
+        ):
+            found.setdefault(concept, set()).add(fact_id)
+        return found
+    finally:
+        conn.close()
+
+
+def test_sigkill_mid_load_leaves_each_page_old_or_new(tmp_path):
+    pages = 400  # several load batches
+    old, new = tmp_path / "old", tmp_path / "new"
+    list(write_corpus(old, pages * PAGE_FACTS, SEED, rng_seed=1))
+    list(write_corpus(new, pages * PAGE_FACTS, SEED, rng_seed=2))  # same concepts, other facts
+    db = tmp_path / "db.sqlite3"
+    config = _config(tmp_path, db)
+    assert subprocess.run([sys.executable, "-m", "bot", "load", "--config", str(config), str(old)],
+                          cwd=ROOT, capture_output=True, timeout=240).returncode == 0
+    flagged = sorted(_db_ids(db)["synthetic concept 000003"])[0]
+    subprocess.run([sys.executable, "-m", "bot", "ask", "--config", str(config), f"/flag {flagged} reason:check"],
+                   cwd=ROOT, capture_output=True, timeout=60, check=True)
+    loader = _load(config, new)
+    seen = ""
+    deadline = time.monotonic() + 120
+    while "/400 pages" not in seen or int(seen.rsplit("/400", 1)[0].split()[-1]) < 240:
+        line = loader.stderr.readline()
+        if not line or time.monotonic() > deadline:
+            break
+        seen += line
+    os.kill(loader.pid, signal.SIGKILL)
+    loader.wait(timeout=30)
+    found, before, after = _db_ids(db), _page_ids(old), _page_ids(new)
+    assert set(found) == set(before)
+    states = [("new" if found[c] == after[c] else "old" if found[c] == before[c] else "mixed") for c in found]
+    assert "mixed" not in states
+    assert "new" in states, "the kill came after at least one batch was committed"
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT count(*) FROM flag_events WHERE fact_id = ?", (flagged,)).fetchone()[0] == 1
+    conn.close()
+
+
+def test_two_loaders_at_once_one_waits(tmp_path):
+    folder = tmp_path / "pages"
+    list(write_corpus(folder, 60 * PAGE_FACTS, SEED))
+    db = tmp_path / "db.sqlite3"
+    config = _config(tmp_path, db)
+    first, second = _load(config, folder), _load(config, folder)
+    results = [p.communicate(timeout=240) for p in (first, second)]
+    codes = [first.returncode, second.returncode]
+    assert codes == [0, 0], results
+    summaries = [out for out, _ in results]
+    assert any("60 added" in s for s in summaries) and any("60 unchanged" in s or "60 added" in s for s in summaries)
+    assert sum(len(ids) for ids in _db_ids(db).values()) == 60 * PAGE_FACTS
