@@ -26,6 +26,8 @@ EXAMPLES = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 def mutated_pages(draw) -> bytes:
     lines = list(LINES)
     for _ in range(draw(st.integers(1, 3))):
+        if not lines:
+            return b""
         kind = draw(st.sampled_from(["drop", "duplicate", "swap", "truncate", "count", "bytes", "encoding", "empty"]))
         i, j = draw(st.integers(0, len(lines) - 1)), draw(st.integers(0, len(lines) - 1))
         if kind == "drop" and len(lines) > 1:
