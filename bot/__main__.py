@@ -84,12 +84,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _open(config: Config, seed_if_empty: bool = True) -> Library:
-    library = await Library.open(config.storage.database)
-    if seed_if_empty and await library.is_empty() and Path(config.storage.seeds).exists():
-        report = await library.load([config.storage.seeds])
-        print(_summary(report), file=sys.stderr)
-    return library
+async def _open(config: Config) -> Library:
+    return await Library.open_seeded(config.storage.database, config.storage.seeds)
 
 
 def _operator(args: argparse.Namespace) -> str:
@@ -172,10 +168,10 @@ async def _run_bot(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _sync(config: Config, args: argparse.Namespace) -> int:
-    from bot.client import sync_only
+    from bot.client import run_bot
 
     _need_token(config)
-    return await sync_only(config)
+    return await run_bot(config, connect=False)
 
 
 def _need_token(config: Config) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import weakref
-from pathlib import Path
 
 import discord
 import yarl
@@ -92,38 +91,16 @@ def use_endpoints(config: Config) -> None:
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(config.discord.gateway_url)
 
 
-async def open_library(config: Config) -> Library:
-    """The database, with the seeds loaded on first start."""
-    library = await Library.open(config.storage.database)
-    if await library.is_empty() and Path(config.storage.seeds).exists():
-        report = await library.load([config.storage.seeds])
-        log.info("loaded %d page(s), %d facts, from %s", len(report.pages), report.facts_added, config.storage.seeds)
-    return library
-
-
-async def run_bot(config: Config) -> int:
-    """Start the bot and run until stopped; returns an exit code."""
+async def run_bot(config: Config, connect: bool = True) -> int:
+    """Log in (which registers and syncs the commands) and, if `connect`, serve until stopped."""
     use_endpoints(config)
-    library = await open_library(config)
+    library = await Library.open_seeded(config.storage.database, config.storage.seeds)
     bot = FactBot(config, library)
     try:
         async with bot:
-            await bot.start(config.discord.token)
-    except discord.LoginFailure:
-        raise ConfigError("Discord rejected the token: check DISCORD_TOKEN or [discord] token") from None
-    finally:
-        await library.close()
-    return 0
-
-
-async def sync_only(config: Config) -> int:
-    """Log in, register and sync the commands, and exit (no gateway connection)."""
-    use_endpoints(config)
-    library = await open_library(config)
-    bot = FactBot(config, library)
-    try:
-        async with bot:
-            await bot.login(config.discord.token)  # runs setup_hook, which syncs
+            await bot.login(config.discord.token)
+            if connect:
+                await bot.connect()
     except discord.LoginFailure:
         raise ConfigError("Discord rejected the token: check DISCORD_TOKEN or [discord] token") from None
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from storage.textnorm import STOP_WORDS, fold, words
+from storage.textnorm import STOP_WORDS, words
 
 _PAREN = re.compile(r"\((?P<short>[A-Za-z][A-Za-z0-9-]{1,9})\)")
 _PARTS = re.compile(r"[^\W_]+")

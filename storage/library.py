@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -34,6 +35,8 @@ from storage.pageformat import PageFormatError
 from storage.records import FACT_TYPES
 from storage.search import Filters, Searcher
 from storage.textnorm import fold
+
+log = logging.getLogger("factbot")
 
 MAX_RESULTS = 50  # facts one query can page through
 MAX_REASON = 500
@@ -64,6 +67,15 @@ class Library:
     async def open(cls, path: str | Path) -> Library:
         """Open (and migrate) the database at `path`."""
         return cls(await db.connect(path), path)
+
+    @classmethod
+    async def open_seeded(cls, path: str | Path, seeds: str | Path) -> Library:
+        """Open the database; on first use (no concept yet) load the seed pages into it."""
+        library = await cls.open(path)
+        if await library.is_empty() and Path(seeds).exists():
+            report = await library.load([seeds])
+            log.info("first start: loaded %d page(s), %d facts from %s", len(report.pages), report.facts_added, seeds)
+        return library
 
     async def close(self) -> None:
         await self.conn.close()

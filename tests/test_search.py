@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 
-import pytest
 
 from storage.search import escape_fts
 from tests.conftest import ROOT

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.commands.respond import choices, in_time, send, send_paged
+from bot.commands.respond import choices, concept_choices, in_time, send, send_paged
 from bot.render import embeds
 from storage.records import FACT_TYPES
 
@@ -60,8 +60,6 @@ def setup(bot: FactBot) -> None:
     async def complete_source(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         return choices(await library.complete_sources(current[:MAX_QUERY]))
 
-    @fact.autocomplete("concept")
-    async def complete_concept(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return choices(await library.complete_concepts(current[:100]))
+    fact.autocomplete("concept")(concept_choices(library))
 
     bot.tree.add_command(fact)

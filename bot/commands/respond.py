@@ -53,6 +53,15 @@ def choices(pairs: list[tuple[str, str]]) -> list[discord.app_commands.Choice[st
     return found
 
 
+def concept_choices(library) -> Callable[[discord.Interaction, str], Awaitable[list[discord.app_commands.Choice[str]]]]:
+    """The autocomplete callback every command's `concept` option shares."""
+
+    async def complete(interaction: discord.Interaction, current: str) -> list[discord.app_commands.Choice[str]]:
+        return choices(await library.complete_concepts(current[:100]))
+
+    return complete
+
+
 class Pager(discord.ui.View):
     """Previous/Next buttons over pages rendered on demand; only the asker may turn pages."""
 

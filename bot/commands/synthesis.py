@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.commands.respond import choices, send
+from bot.commands.respond import concept_choices, send
 from bot.render import embeds
 
 if TYPE_CHECKING:
@@ -40,8 +40,6 @@ def setup(bot: FactBot) -> None:
         for message in messages:
             await interaction.followup.send(embeds=message)
 
-    @synthesis.autocomplete("concept")
-    async def complete_concept(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return choices(await library.complete_concepts(current[:100]))
+    synthesis.autocomplete("concept")(concept_choices(library))
 
     bot.tree.add_command(synthesis)

@@ -167,7 +167,7 @@ def synthesis_messages(answer: SynthesisAnswer) -> list[list[discord.Embed]]:
     numbers: dict[str, int] = {}
     disputed_ids = {c.fact_id for p in answer.paragraphs for c in p.citations if c.disputed}
     embeds: list[discord.Embed] = []
-    for index, block in enumerate(answer.paragraphs):
+    for block in answer.paragraphs:
         text = footnoted(block, numbers)
         if block.disputed:
             text += f"\n\n**{DISPUTED}**: this paragraph cites a fact this server's moderators dispute."
