@@ -25,7 +25,7 @@ from storage.vocabulary import Vocabulary
 
 MAX_GROUPS = 12  # a 5,000-character paste is searched by its first content words
 MAX_WORD = 40
-CANDIDATES = 100
+CANDIDATES = 60
 RANKABLE_DF = 4_000  # above this many matches bm25 ordering costs more than it is worth
 FUZZY_WORD = 0.85
 SOURCE_MATCH = 40.0  # a source's citation must answer this much of the query (score 0-100)  # rapidfuzz ratio for a word in a fact to count as a near match
@@ -83,10 +83,12 @@ class Searcher:
         self._vocab: Vocabulary | None = None
         self._data_version: int | None = None
         self._lock = asyncio.Lock()
+        self._cites: dict[int, list[str]] = {}  # source id -> citation words; cleared with the vocabulary
 
     def invalidate(self) -> None:
         """Forget the cached vocabulary (after this connection loaded pages)."""
         self._vocab = None
+        self._cites.clear()
 
     async def vocabulary(self) -> Vocabulary:
         """The cached vocabulary, rebuilt when another connection has changed the data."""
@@ -95,6 +97,7 @@ class Searcher:
                 (version,) = await cursor.fetchone()
             if self._vocab is None or version != self._data_version:
                 if self._vocab is None or await self._corpus_changed():
+                    self._cites.clear()  # source ids are reused when a page is reloaded
                     self._vocab = await Vocabulary.load(self.conn)
                     self._signature = await self._corpus_signature()
                 self._data_version = version
@@ -254,12 +257,14 @@ class Searcher:
         marks = ",".join("?" * len(rowids))
         async with self.conn.execute(f"SELECT rowid, text, source_id FROM facts WHERE rowid IN ({marks})", rowids) as c:
             facts = await c.fetchall()
-        source_ids = sorted({source_id for _, _, source_id in facts})
-        marks = ",".join("?" * len(source_ids))
-        sql = f"SELECT id, title, domain, publisher, authors, date FROM sources WHERE id IN ({marks})"
-        async with self.conn.execute(sql, source_ids) as cursor:
-            cites = {source_id: _cite_words(*rest) for source_id, *rest in await cursor.fetchall()}
-        return {rowid: (words(text), cites[source_id]) for rowid, text, source_id in facts}
+        missing = sorted({source_id for _, _, source_id in facts} - self._cites.keys())
+        if missing:
+            marks = ",".join("?" * len(missing))
+            sql = f"SELECT id, title, domain, publisher, authors, date FROM sources WHERE id IN ({marks})"
+            async with self.conn.execute(sql, missing) as cursor:
+                for source_id, *rest in await cursor.fetchall():
+                    self._cites[source_id] = _cite_words(*rest)
+        return {rowid: (words(text), self._cites[source_id]) for rowid, text, source_id in facts}
 
     # -- sources ----------------------------------------------------------------------------
 
