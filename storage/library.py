@@ -440,8 +440,15 @@ class Library:
             return []
         filters = Filters(concept_id=await self.concept_id(concept)) if concept else Filters()
         scored, _ = await self.search.facts(partial, filters, limit=limit, prefix_last=True)
-        views = await self._views([s.rowid for s in scored], None)
-        return [(_label(f"{views[s.rowid].type}: {views[s.rowid].text}"), views[s.rowid].id) for s in scored if s.rowid in views]
+        if not scored:
+            return []
+        # Labels need only id, type and text: no citation or dispute look-ups on this hot path.
+        marks = ",".join("?" * len(scored))
+        async with self.conn.execute(f"SELECT rowid, id, type, text FROM facts WHERE rowid IN ({marks})",
+                                     [s.rowid for s in scored]) as cursor:
+            rows = {r["rowid"]: r for r in await cursor.fetchall()}
+        return [(_label(f"{rows[s.rowid]['type']}: {rows[s.rowid]['text']}"), rows[s.rowid]["id"])
+                for s in scored if s.rowid in rows]
 
     async def complete_sources(self, partial: str, limit: int = 25) -> list[tuple[str, str]]:
         """(label, value) pairs for a partly typed source; value is the source title (<= 100 chars)."""

@@ -28,6 +28,7 @@ MAX_WORD = 40
 CANDIDATES = 60
 RANKABLE_DF = 4_000  # above this many matches bm25 ordering costs more than it is worth
 FUZZY_WORD = 0.85
+CITED_SOURCES, CITED_FACTS = 2, 20  # facts taken from sources whose citation matches the query
 SOURCE_MATCH = 40.0  # a source's citation must answer this much of the query (score 0-100)  # rapidfuzz ratio for a word in a fact to count as a near match
 
 
@@ -142,9 +143,9 @@ class Searcher:
                 alternatives.append(Alternative(tuple(mended), 0.85))
         if len(phrase) == 1:
             word = phrase[0]
-            if last and len(word) >= 2:
-                alternatives += [Alternative((c,), 0.9) for c in vocab.completions(word) if c != word]
-            if not known:
+            completions = [c for c in vocab.completions(word) if c != word] if last and len(word) >= 2 else []
+            alternatives += [Alternative((c,), 0.9) for c in completions]
+            if not known and not completions:  # a word being typed is not a typo yet
                 fixes = vocab.corrections(word)
                 alternatives += [Alternative((term,), 0.9 * score) for term, score in fixes]
                 if fixes:
@@ -170,8 +171,9 @@ class Searcher:
         if plan.empty:
             return [], plan
         candidates = await self._candidates(plan, filters, max(CANDIDATES, limit))
-        for rowid in await self._cited_facts(plan, filters):
-            candidates.setdefault(rowid, 0.0)
+        if not prefix_last:  # autocomplete stays on the fast path: fact text only
+            for rowid in await self._cited_facts(plan, filters):
+                candidates.setdefault(rowid, 0.0)
         if not candidates:
             return [], plan
         rows = await self._fetch(list(candidates))
@@ -245,10 +247,10 @@ class Searcher:
             if coverage >= SOURCE_MATCH:
                 ranked.append((-coverage, source_id))
         rowids: list[int] = []
-        for _, source_id in sorted(ranked)[:3]:
+        for _, source_id in sorted(ranked)[:CITED_SOURCES]:
             sql = "SELECT rowid FROM facts WHERE source_id = ?" + (" AND type = ?" if filters.fact_type else "")
             params = (source_id, filters.fact_type) if filters.fact_type else (source_id,)
-            async with self.conn.execute(sql + " ORDER BY position LIMIT 30", params) as cursor:
+            async with self.conn.execute(sql + f" ORDER BY position LIMIT {CITED_FACTS}", params) as cursor:
                 rowids.extend(r for (r,) in await cursor.fetchall())
         return rowids
 
