@@ -23,3 +23,37 @@ async def test_startup_syncs_valid_commands_and_answers_fact(library):
         first = embed["fields"][0]["value"]
         assert "BDNF" in first and "<https://" in first
         assert run.fake.violations == []
+
+
+async def test_sync_command_logs_in_syncs_and_exits(library, tmp_path):
+    import discord
+
+    from bot.client import run_bot
+    from tests.fakediscord.harness import roles, test_config
+    from tests.fakediscord.server import FakeDiscord
+
+    fake = FakeDiscord(guilds={GUILD: roles(GUILD)})
+    await fake.start()
+    saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    try:
+        config = test_config(fake, str(tmp_path / "sync.sqlite3"))
+        assert await run_bot(config, connect=False) == 0
+        assert len(fake.of_kind("sync")) == 1 and fake.connections == 0
+        assert fake.violations == []
+    finally:
+        discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
+        await fake.stop()
+
+
+async def test_paging_buttons_are_disabled_after_the_timeout(library):
+    import asyncio
+
+    async with running_bot(library, page_timeout=0.5) as run:
+        requests = await run.interact("fact", [{"name": "query", "type": 3, "value": "ketamine"}])
+        await run.fake.wait_for(lambda rs: any(r.kind == "edit" and r.interaction_id == requests[0].interaction_id
+                                               for r in rs), timeout=10)
+        edit = run.fake.of_kind("edit", requests[0].interaction_id)[0]
+        buttons = [c for row in edit.body["components"] for c in row["components"]]
+        assert buttons and all(b["disabled"] for b in buttons)
+        assert run.fake.violations == []
+        await asyncio.sleep(0)

@@ -45,13 +45,14 @@ def fact_field(fact: FactView, number: int, budget: int) -> tuple[str, str]:
     """(name, value) of one fact in a result list; the value fits `budget` characters."""
     marker = f" {DISPUTED}" if fact.disputed else ""
     name = one_line(f"{number}. {fact.type} · {fact.id}{marker}", FIELD_NAME)
-    tail = "\n".join([f"— {citation(fact)}", *_dispute_lines(fact)])
-    room = max(40, min(FIELD_VALUE, budget) - len(tail) - 1)
-    text = clip(fact.text, room)
-    if text != fact.text.strip():
-        text += f" (`/fact {fact.id}` for all of it)"
-        text = clip(text, room) if len(text) > room else text
-    return name, clip(f"{text}\n{tail}", min(FIELD_VALUE, budget))
+    limit = min(FIELD_VALUE, budget)
+    tail = clip("\n".join([f"— {citation(fact)}", *_dispute_lines(fact)]), max(60, limit // 2))
+    room = limit - len(tail) - 1
+    text = fact.text.strip()
+    if len(text) > room:
+        hint = f" (`/fact {fact.id}` for all of it)"
+        text = clip(text, max(20, room - len(hint))) + hint
+    return name, clip(f"{text}\n{tail}", limit)
 
 
 def fact_list(answer: FactAnswer) -> discord.Embed:

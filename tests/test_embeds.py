@@ -1,0 +1,62 @@
+"""Rendering stays within Discord's limits for the longest texts."""
+
+from __future__ import annotations
+
+from bot.render import embeds
+from bot.render.limits import chunks, clip
+from storage.answers import Block, CitationView, Dispute, FactAnswer, FactView, SourceInfo, SynthesisAnswer
+
+LONG_SOURCE = SourceInfo(1, "T" * 400, "example.org", "P" * 300, tuple(f"Author {i}" for i in range(40)), "2024-01-01",
+                         999, "concept")
+
+
+def _fact(i: int, length: int, disputed: bool = False) -> FactView:
+    text = " ".join(["word"] * (length // 5))
+    dispute = (Dispute(f"id{i:06d}", 1, ("r" * 600, "because " * 100), ("mod",), "2026-01-01"),) if disputed else ()
+    return FactView(f"id{i:06d}", "claim", text, 99.0, "concept", LONG_SOURCE, dispute)
+
+
+def _check(embed) -> None:
+    data = embed.to_dict()
+    assert len(embed) <= 6000
+    assert len(data.get("title", "")) <= 256 and len(data.get("description", "")) <= 4096
+    assert len(data.get("fields", [])) <= 25
+    for field in data.get("fields", []):
+        assert len(field["name"]) <= 256 and len(field["value"]) <= 1024
+
+
+def test_ten_longest_facts_fit_one_embed():
+    answer = FactAnswer("q" * 300, [_fact(i, 6000, disputed=i % 2 == 0) for i in range(10)], 50, 0,
+                        corrections={"x" * 40: "y" * 40})
+    embed = embeds.fact_list(answer)
+    _check(embed)
+    assert all("/fact id" in f.value for f in embed.fields), "a cut fact says how to read all of it"
+    assert all("⚠ Disputed" in f.name for f in embed.fields[::2])
+
+
+def test_longest_fact_in_full_and_its_source():
+    _check(embeds.fact_detail(_fact(1, 6000, disputed=True)))
+
+
+def test_whole_synthesis_of_huge_paragraphs_is_split_within_limits():
+    text = ("A sentence of moderate length about ketamine. " * 400).strip()
+    citations = [CitationView("fact", "l", n, f"id{n:06d}", 90.0, n * 10, n % 7 == 0) for n in range(300)]
+    answer = SynthesisAnswer("c" * 300, "s" * 300, [Block(text, citations) for _ in range(6)],
+                             [Block(text, citations, "m" * 300, "definitive", 90)])
+    messages = embeds.synthesis_messages(answer)
+    assert len(messages) > 1
+    for message in messages:
+        assert len(message) <= 10 and sum(len(e) for e in message) <= 6000
+        for embed in message:
+            _check(embed)
+    pieces = [e.description for m in messages for e in m]
+    assert any(p.endswith("…") for p in pieces) and any(p.startswith("…") for p in pieces)
+    for message in embeds.perspective(answer, 1):
+        assert sum(len(e) for e in message) <= 6000
+
+
+def test_clip_and_chunks_never_cut_a_word_silently():
+    assert clip("alpha beta gamma", 12) == "alpha beta…"
+    parts = chunks("word " * 3000, 4096)
+    assert all(len(p) <= 4096 for p in parts)
+    assert all(p.endswith("…") for p in parts[:-1]) and all(p.startswith("…") for p in parts[1:])
