@@ -314,12 +314,12 @@ class Searcher:
             for word in typed:
                 for term, _ in vocab.corrections(word, limit=3):
                     suggestions.append(term)
-        text = fold(query)[:200]
-        if text.strip() and vocab.source_titles:
-            for title, score, _ in process.extract(
-                text, vocab.source_titles, scorer=fuzz.WRatio, processor=fold, limit=3, score_cutoff=60
+        if typed and vocab.source_titles:
+            # Titles are folded once, with the vocabulary; rapidfuzz only compares here.
+            for _, score, index in process.extract(
+                " ".join(typed), vocab.folded_titles, scorer=fuzz.WRatio, limit=3, score_cutoff=60
             ):
-                suggestions.append(title)
+                suggestions.append(vocab.source_titles[index])
         return list(dict.fromkeys(s for s in suggestions if s != " ".join(typed)))[:limit]
 
 

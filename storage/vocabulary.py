@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import aiosqlite
 from rapidfuzz import fuzz, process
 
+from storage.textnorm import fold
+
 CORRECTION_CUTOFF = 78.0  # rapidfuzz ratio a correction must reach
 MIN_CORRECTABLE = 4
 MAX_LONG_FORMS = 3  # per acronym  # shorter words are too ambiguous to correct ("pcp" vs "pap")
@@ -26,6 +28,7 @@ class Vocabulary:
     acronym_long: dict[str, set[str]] = field(default_factory=dict)  # "vegf" -> {"vascular ... factor"}
     long_acronym: dict[str, set[str]] = field(default_factory=dict)  # reverse
     source_titles: list[str] = field(default_factory=list)
+    folded_titles: list[str] = field(default_factory=list)
 
     @classmethod
     async def load(cls, conn: aiosqlite.Connection) -> Vocabulary:
@@ -55,6 +58,7 @@ class Vocabulary:
                 vocab.long_acronym.setdefault(long, set()).add(short)
         async with conn.execute("SELECT DISTINCT title FROM sources ORDER BY title") as cursor:
             vocab.source_titles = [title for (title,) in await cursor.fetchall()]
+        vocab.folded_titles = [fold(title) for title in vocab.source_titles]
         return vocab
 
     def idf(self, df: int) -> float:
