@@ -26,8 +26,8 @@ from storage.records import Page, SourceRecord
 from storage.textnorm import fold
 
 ID_LENGTH = 8
-BATCH_FACTS = 50_000
-LOAD_CACHE_KB = 128 * 1024
+BATCH_FACTS = 100_000
+LOAD_CACHE_KB = 256 * 1024
 PARSERS = 1  # worker processes: with two cores, one parses while the writer thread writes
 PROCESS_THRESHOLD = 8  # pages; fewer are parsed in a thread (a process costs ~0.3 s to start)
 _BATCH = 500

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from storage.loader import prepare
+from storage.loader import BATCH_FACTS, prepare
 from storage.synthetic import PAGE_FACTS, write_corpus
 from tests.conftest import ROOT, SEED
 
@@ -46,7 +46,7 @@ def _db_ids(db: Path) -> dict[str, set[str]]:
 
 
 def test_sigkill_mid_load_leaves_each_page_old_or_new(tmp_path):
-    pages = 400  # several load batches
+    pages = 800  # 228,000 facts: more than one load batch (BATCH_FACTS)
     old, new = tmp_path / "old", tmp_path / "new"
     list(write_corpus(old, pages * PAGE_FACTS, SEED, rng_seed=1))
     list(write_corpus(new, pages * PAGE_FACTS, SEED, rng_seed=2))  # same concepts, other facts
@@ -60,7 +60,7 @@ def test_sigkill_mid_load_leaves_each_page_old_or_new(tmp_path):
     loader = _load(config, new)
     seen = ""
     deadline = time.monotonic() + 120
-    while "/400 pages" not in seen or int(seen.rsplit("/400", 1)[0].split()[-1]) < 240:
+    while f"/{pages} pages" not in seen or int(seen.rsplit(f"/{pages}", 1)[0].split()[-1]) < pages * 0.6:
         line = loader.stderr.readline()
         if not line or time.monotonic() > deadline:
             break
@@ -72,6 +72,7 @@ def test_sigkill_mid_load_leaves_each_page_old_or_new(tmp_path):
     states = [("new" if found[c] == after[c] else "old" if found[c] == before[c] else "mixed") for c in found]
     assert "mixed" not in states
     assert "new" in states, "the kill came after at least one batch was committed"
+    assert BATCH_FACTS < pages * PAGE_FACTS * 0.6
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT count(*) FROM flag_events WHERE fact_id = ?", (flagged,)).fetchone()[0] == 1
     conn.close()
