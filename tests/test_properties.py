@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 
 from bot.console import Console
 from bot.render import embeds
-from storage.library import Library
+from storage.library import Library, Refusal
 from storage.pageformat import MAX_PAGE_BYTES, PageFormatError, parse_bytes, parse_file
 from tests.conftest import SEED
 
 SEED_BYTES = SEED.read_bytes()
 LINES = SEED_BYTES.split(b"\n")
-EXAMPLES = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+EXAMPLES = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @st.composite
@@ -149,3 +149,30 @@ def test_sql_and_fts_input_changes_nothing(loaded_db, line):
 
     asyncio.run(run())
     assert _snapshot(loaded_db) == before
+
+
+@EXAMPLES
+@given(concept=st.none() | ANY_TEXT, perspective=st.none() | st.integers(-5, 60), fact=ANY_TEXT, reason=ANY_TEXT)
+def test_any_text_in_synthesis_and_moderation_options_fits_discord(tmp_path_factory, loaded_db, concept, perspective,
+                                                                   fact, reason):
+    async def check() -> None:
+        library = await Library.open(loaded_db)
+        try:
+            answer = await library.synthesis(concept, guild_id=7)
+            if answer is not None:
+                messages = (embeds.perspective(answer, perspective)
+                            if perspective is not None and 1 <= perspective <= len(answer.perspectives)
+                            else embeds.synthesis_messages(answer))
+                for message in messages:
+                    assert len(message) <= 10 and sum(len(e) for e in message) <= 6000
+            try:
+                flagged = await library.flag(fact, reason, "prop", guild_id=7)
+                _limits(embeds.flag_result(flagged))
+                _limits(embeds.audit(flagged, "<@1>"))
+                _limits(embeds.flag_result(await library.unflag(flagged.fact.id, reason, "prop", guild_id=7)))
+            except Refusal as refusal:
+                assert len(str(refusal)) <= 2000
+        finally:
+            await library.close()
+
+    asyncio.run(check())
