@@ -140,7 +140,8 @@ class Console:
             result = await act(fact, reason, self.operator, guild_id)
             return jsonview.flag_json(c.name, result), text.flag_result(result)
         if c.name == "disputes":
-            items = await lib.disputes(guild)
+            every = await lib.disputes(guild)
+            items = every[page * self.per_page : (page + 1) * self.per_page]
             texts = await lib.dispute_fact_texts([d.fact_id for d in items])
             return jsonview.disputes_json(items, texts), text.disputes(items, texts)
         return {"command": "help", "text": HELP}, HELP

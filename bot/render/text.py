@@ -62,7 +62,7 @@ def source_answer(answer: SourceAnswer) -> str:
                 [
                     f"{s.title}",
                     _wrap(" — ".join(x for x in (s.byline, s.date or "", s.url) if x)),
-                    _wrap(f"{s.fact_count} facts: {counts}"),
+                    _wrap(f"{s.fact_count} fact{'' if s.fact_count == 1 else 's'}: {counts}"),
                     *([_wrap(f"{DISPUTED}: {', '.join(view.disputed)}")] if view.disputed else []),
                     *(_wrap(f"• [{f.type}] {f.id}: {f.text}" + (f"  {DISPUTED}" if f.disputed else ""), "   ")
                       for f in view.sample),
