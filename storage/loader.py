@@ -141,10 +141,13 @@ def load_paths(
     in_batch = 0
     with _workers(len(files)) as workers:
         try:
-            for number, prepared in enumerate(_prefetch(workers, files), 1):
+            for number, prepared in enumerate(_prefetch(workers, files, lambda path: _unchanged(conn, path)), 1):
                 if isinstance(prepared, PageFormatError):
                     outcome: PageReport | PageFormatError = prepared
                     report.errors.append(prepared)
+                elif isinstance(prepared, PageReport):
+                    outcome = prepared
+                    report.pages.append(prepared)
                 else:
                     if in_batch == 0:
                         conn.execute("BEGIN IMMEDIATE")
@@ -174,15 +177,37 @@ def _workers(files: int) -> Executor:
     return ThreadPoolExecutor(max_workers=1)
 
 
-def _prefetch(workers: Executor, files: list[Path], window: int = 16) -> Iterator[Prepared | PageFormatError]:
-    """Results in order, with at most `window` pages prepared ahead (memory stays flat)."""
+def _prefetch(
+    workers: Executor, files: list[Path], known: Callable[[Path], PageReport | None], window: int = 16
+) -> Iterator[Prepared | PageFormatError | PageReport]:
+    """Results in order, with at most `window` pages prepared ahead (memory stays flat); a page
+    `known` reports as already loaded is not parsed at all."""
     pending: deque[Future] = deque()
     for path in files:
-        pending.append(workers.submit(prepare, path))
+        report = known(path)
+        if report is not None:
+            done: Future = Future()
+            done.set_result(report)
+            pending.append(done)
+        else:
+            pending.append(workers.submit(prepare, path))
         if len(pending) >= window:
             yield pending.popleft().result()
     while pending:
         yield pending.popleft().result()
+
+
+def _unchanged(conn: sqlite3.Connection, path: Path) -> PageReport | None:
+    """The report for a file whose exact bytes are already loaded, without parsing it."""
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None  # the parser reports it properly
+    row = _one(conn, "SELECT id, name FROM concepts WHERE content_hash = ?", (digest,))
+    if row is None:
+        return None
+    kept = _one(conn, f"SELECT count(*) AS n FROM facts WHERE {_OF_CONCEPT}", (row["id"],))["n"]
+    return PageReport(str(path), row["name"], "unchanged", kept=kept)
 
 
 def _write_page(conn: sqlite3.Connection, prepared: Prepared, flagged: dict[str, str]) -> PageReport:

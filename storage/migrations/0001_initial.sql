@@ -9,6 +9,7 @@ CREATE TABLE concepts (
     content_hash TEXT NOT NULL,
     loaded_at    TEXT NOT NULL
 );
+CREATE INDEX concepts_by_hash ON concepts(content_hash);
 
 CREATE TABLE paragraphs (
     concept_id INTEGER NOT NULL REFERENCES concepts(id) ON DELETE CASCADE,
