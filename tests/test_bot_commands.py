@@ -143,6 +143,10 @@ async def test_moderator_flag_marks_everywhere_in_this_guild_only(run):
     assert "⚠ Disputed" in str([r.body for r in synthesis if r.kind == "followup"])
     source = (await run.interact("source", [_option("query", "neurogenesis broader neuroplasticity")]))[0]
     assert "⚠ Disputed" in str(source.body["data"]["embeds"][0]["fields"]) and fact.id in str(source.body)
+    listed_disputes = (await run.interact("disputes", [], user_id=MODERATOR, roles=[MOD_ROLE]))[0].body["data"]
+    assert fact.id in listed_disputes["embeds"][0]["fields"][0]["name"] and listed_disputes["flags"] & EPHEMERAL
+    refused = (await run.interact("disputes", [], user_id=STUDENT))[0].body["data"]
+    assert "Only moderators" in refused["content"]
     elsewhere = (await run.interact("fact", [_option("query", fact.id)], guild_id=OTHER_GUILD))[0]
     assert "Disputed" not in elsewhere.body["data"]["embeds"][0]["title"]
 
@@ -163,6 +167,7 @@ async def test_manage_messages_moderates_and_unflag_keeps_history(run):
     assert [e.action for e in await run.library.history(fact.id)] == ["flag", "flag", "unflag"]
     listing = (await run.interact("disputes", [], user_id=MANAGER, permissions=perms))[0]
     assert "No open disputes" in listing.body["data"]["embeds"][0]["description"]
+    assert listing.body["data"]["flags"] & EPHEMERAL
 
 
 async def test_unknown_fact_to_flag_is_a_polite_refusal(run):

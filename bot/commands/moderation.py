@@ -94,7 +94,9 @@ def setup(bot: FactBot) -> None:
             start = number * DISPUTES_PAGE
             return embeds.disputes(items[start : start + DISPUTES_PAGE], texts, start, len(items))
 
-        await send_paged(interaction, await page(0), len(items), DISPUTES_PAGE, page, bot.config.bot.page_timeout)
+        # Only the moderator who asked sees the list: disputes in progress are not a public notice.
+        await send_paged(interaction, await page(0), len(items), DISPUTES_PAGE, page, bot.config.bot.page_timeout,
+                         ephemeral=True)
 
     @flag.autocomplete("fact")
     async def complete_fact(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

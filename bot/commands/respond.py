@@ -120,14 +120,15 @@ async def send_paged(
     per_page: int,
     render: Callable[[int], Awaitable[discord.Embed]],
     timeout: float,
+    ephemeral: bool = False,
 ) -> None:
     """Send page 1; add Previous/Next when there is more than one page."""
     if total <= per_page:
-        await send(interaction, embeds=[first])
+        await send(interaction, embeds=[first], ephemeral=ephemeral)
         return
     pager = Pager(interaction.user.id, total, per_page, render, timeout)
     pager.origin = interaction
     pagers = getattr(interaction.client, "pagers", None)
     if pagers is not None:
         pagers.add(pager)
-    await send(interaction, embeds=[first], view=pager)
+    await send(interaction, embeds=[first], view=pager, ephemeral=ephemeral)
