@@ -36,7 +36,6 @@ SOURCE_MATCH = 40.0  # a source's citation must answer this much of the query (s
 class Alternative:
     words: tuple[str, ...]  # one word, or a phrase
     weight: float  # 1.0 as typed; less when corrected or expanded
-    prefix: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,10 +69,9 @@ class Scored:
     score: float  # 0-100
 
 
-def escape_fts(words_: tuple[str, ...], prefix: bool = False) -> str:
+def escape_fts(words_: tuple[str, ...]) -> str:
     """A quoted FTS5 string: user text never reaches the query syntax unescaped."""
-    quoted = '"' + " ".join(words_).replace('"', '""') + '"'
-    return quoted + "*" if prefix else quoted
+    return '"' + " ".join(words_).replace('"', '""') + '"'
 
 
 class Searcher:
@@ -84,6 +82,7 @@ class Searcher:
         self._vocab: Vocabulary | None = None
         self._data_version: int | None = None
         self._lock = asyncio.Lock()
+        self._signature: tuple | None = None
         self._cites: dict[int, list[str]] = {}  # source id -> citation words; cleared with the vocabulary
 
     def invalidate(self) -> None:
@@ -109,7 +108,7 @@ class Searcher:
             return tuple(await cursor.fetchone())
 
     async def _corpus_changed(self) -> bool:
-        return await self._corpus_signature() != getattr(self, "_signature", None)
+        return await self._corpus_signature() != self._signature
 
     # -- planning ---------------------------------------------------------------------------
 
@@ -188,7 +187,7 @@ class Searcher:
         """rowid -> bm25 order score (1.0 best, 0.0 unranked), from FTS5."""
         groups = sorted(plan.groups, key=lambda g: g.df)
         found: dict[int, float] = {}
-        expressions = [" OR ".join(escape_fts(a.words, a.prefix) for a in g.alternatives) for g in groups]
+        expressions = [" OR ".join(escape_fts(a.words) for a in g.alternatives) for g in groups]
         if len(groups) > 1:
             both = " AND ".join(f"({e})" for e in expressions)
             await self._match(both, filters, k, ranked=groups[0].df <= RANKABLE_DF, into=found)
@@ -225,20 +224,22 @@ class Searcher:
             if rowid not in into:
                 into[rowid] = (1.0 - position / max(len(rows), 1)) if ranked else 0.0
 
-    async def _cited_facts(self, plan: QueryPlan, filters: Filters) -> list[int]:
-        """Facts of the sources whose citation (authors, title, publisher, year) answers the query."""
-        expression = " OR ".join(
-            f"({' OR '.join(escape_fts(a.words, a.prefix) for a in g.alternatives)})" for g in plan.groups
-        )
+    async def _matching_sources(self, plan: QueryPlan, concept_id: int | None, limit: int) -> list:
+        """(id, title, domain, publisher, authors, date) of sources matching any group, bm25 order."""
+        expression = " OR ".join(f"({' OR '.join(escape_fts(a.words) for a in g.alternatives)})" for g in plan.groups)
         sql = (
             "SELECT s.id, s.title, s.domain, s.publisher, s.authors, s.date FROM source_index"
             " JOIN sources s ON s.id = source_index.rowid WHERE source_index MATCH ?"
-            + (" AND s.concept_id = ?" if filters.concept_id is not None else "")
-            + " ORDER BY bm25(source_index) LIMIT 20"
+            + (" AND s.concept_id = ?" if concept_id is not None else "")
+            + " ORDER BY bm25(source_index, 1.0, 0.8) LIMIT ?"
         )
-        params = (expression,) if filters.concept_id is None else (expression, filters.concept_id)
+        params = (expression, concept_id, limit) if concept_id is not None else (expression, limit)
         async with self.conn.execute(sql, params) as cursor:
-            sources = await cursor.fetchall()
+            return list(await cursor.fetchall())
+
+    async def _cited_facts(self, plan: QueryPlan, filters: Filters) -> list[int]:
+        """Facts of the sources whose citation (authors, title, publisher, year) answers the query."""
+        sources = await self._matching_sources(plan, filters.concept_id, 20)
         ranked = []
         for source_id, *cite in sources:
             if filters.source_ids is not None and source_id not in filters.source_ids:
@@ -276,18 +277,7 @@ class Searcher:
         plan = self.plan(query, vocab)
         if plan.empty:
             return []
-        expression = " OR ".join(
-            f"({' OR '.join(escape_fts(a.words, a.prefix) for a in g.alternatives)})" for g in plan.groups
-        )
-        sql = (
-            "SELECT s.id, s.title, s.domain, s.publisher, s.authors, s.date FROM source_index"
-            " JOIN sources s ON s.id = source_index.rowid WHERE source_index MATCH ?"
-            + (" AND s.concept_id = ?" if concept_id is not None else "")
-            + " ORDER BY bm25(source_index, 1.0, 0.8) LIMIT 200"
-        )
-        params = (expression, concept_id) if concept_id is not None else (expression,)
-        async with self.conn.execute(sql, params) as cursor:
-            rows = await cursor.fetchall()
+        rows = await self._matching_sources(plan, concept_id, 200)
         typed = " ".join(g.typed for g in plan.groups)
         scored = []
         for position, (source_id, title, domain, publisher, authors, date) in enumerate(rows):
@@ -328,8 +318,6 @@ def _cite_words(title: str, domain: str, publisher: str, authors: str, date: str
 
 
 def _alt_df(alternative: Alternative, vocab: Vocabulary) -> int:
-    if alternative.prefix:
-        return vocab.documents
     return min((vocab.df.get(w, 0) for w in alternative.words), default=0)
 
 
@@ -351,9 +339,6 @@ def _merge_long_forms(chunks: list[list[str]], vocab: Vocabulary) -> list[list[s
 
 
 def _presence(alternative: Alternative, body: list[str], body_set: set[str], body_text: str, cite_set: set[str]) -> float:
-    if alternative.prefix:
-        stem = alternative.words[0]
-        return 1.0 if any(w.startswith(stem) for w in body) else 0.0
     if len(alternative.words) == 1:
         word = alternative.words[0]
         if word in body_set:
