@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import aiosqlite
+from rapidfuzz import fuzz, process
 
 from storage import db
 from storage.answers import (
@@ -163,8 +164,6 @@ class Library:
         """A concept by exact or close name."""
         async with self.conn.execute("SELECT id, name FROM concepts") as cursor:
             rows = await cursor.fetchall()
-        from rapidfuzz import fuzz, process
-
         match = process.extractOne(fold(name), {r["id"]: fold(r["name"]) for r in rows}, scorer=fuzz.WRatio, score_cutoff=80)
         return match[2] if match else None
 
@@ -318,7 +317,7 @@ class Library:
     ) -> FlagEvent:
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         status = "open" if action == "flag" else "resolved"
-        key = await self._fact_key(fact)
+        key = fact_key_of(fact.concept, fact.source.title, fact.source.domain, fact.type, fact.text)
         async with self._writing:
             if action == "unflag":
                 # Checked under the lock: two moderators resolving at once write one event, not two.
@@ -354,13 +353,6 @@ class Library:
             raise
         return FlagEvent(fact.id, guild_id, action, actor, actor_id, reason, now)
 
-    async def _fact_key(self, fact: FactView) -> str:
-        async with self.conn.execute(
-            "SELECT s.title, s.domain FROM facts f JOIN sources s ON s.id = f.source_id WHERE f.id = ?", (fact.id,)
-        ) as cursor:
-            title, domain = await cursor.fetchone()
-        return fact_key_of(fact.concept, title, domain, fact.type, fact.text)
-
     async def disputes(self, guild_id: int | None = None) -> list[Dispute]:
         """Open disputes (of one guild, or all), newest first."""
         sql = "SELECT fact_id, guild_id FROM flags WHERE status = 'open'"
@@ -376,14 +368,17 @@ class Library:
 
     async def dispute_fact_texts(self, fact_ids: list[str]) -> dict[str, str]:
         """The current text of each fact, or the text it had when last flagged if it is gone."""
-        texts: dict[str, str] = {}
-        for fact_id in fact_ids:
-            text = await self._value("SELECT text FROM facts WHERE id = ?", (fact_id,))
-            if text is None:
-                text = await self._value(
-                    "SELECT fact_text FROM flag_events WHERE fact_id = ? ORDER BY id DESC LIMIT 1", (fact_id,)
-                )
-            texts[fact_id] = text or ""
+        texts: dict[str, str] = {fact_id: "" for fact_id in fact_ids}
+        unique = sorted(texts)
+        for start in range(0, len(unique), 500):
+            batch = unique[start : start + 500]
+            marks = ",".join("?" * len(batch))
+            # Latest snapshot first, then the live text overwrites it where the fact still exists.
+            sql = (f"SELECT fact_id, fact_text FROM flag_events WHERE id IN (SELECT max(id) FROM flag_events"
+                   f" WHERE fact_id IN ({marks}) GROUP BY fact_id)")
+            for sql_, params in ((sql, batch), (f"SELECT id, text FROM facts WHERE id IN ({marks})", batch)):
+                async with self.conn.execute(sql_, params) as cursor:
+                    texts.update({fact_id: text for fact_id, text in await cursor.fetchall()})
         return texts
 
     async def history(self, fact_id: str, guild_id: int | None = None) -> list[FlagEvent]:
@@ -458,12 +453,14 @@ class Library:
         else:
             async with self.conn.execute("SELECT id FROM sources ORDER BY declared_facts DESC, id LIMIT ?", (limit,)) as c:
                 ids = [i for (i,) in await c.fetchall()]
-        labels = []
-        for source_id in ids:
-            async with self.conn.execute("SELECT title, publisher, declared_facts FROM sources WHERE id = ?", (source_id,)) as c:
-                title, publisher, count = await c.fetchone()
-            labels.append((_label(f"{title} — {publisher} ({count})"), _label(title)))
-        return labels
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        sql = f"SELECT id, title, publisher, declared_facts FROM sources WHERE id IN ({marks})"
+        async with self.conn.execute(sql, ids) as cursor:
+            rows = {r["id"]: r for r in await cursor.fetchall()}
+        return [(_label(f"{rows[i]['title']} — {rows[i]['publisher']} ({rows[i]['declared_facts']})"), _label(rows[i]["title"]))
+                for i in ids if i in rows]
 
     async def complete_concepts(self, partial: str, limit: int = 25) -> list[tuple[str, str]]:
         names = await self.concepts()

@@ -206,8 +206,12 @@ def _unchanged(conn: sqlite3.Connection, path: Path) -> PageReport | None:
     row = _one(conn, "SELECT id, name FROM concepts WHERE content_hash = ?", (digest,))
     if row is None:
         return None
-    kept = _one(conn, f"SELECT count(*) AS n FROM facts WHERE {_OF_CONCEPT}", (row["id"],))["n"]
-    return PageReport(str(path), row["name"], "unchanged", kept=kept)
+    return _unchanged_report(conn, str(path), row["name"], row["id"])
+
+
+def _unchanged_report(conn: sqlite3.Connection, path: str, concept: str, concept_id: int) -> PageReport:
+    kept = _one(conn, f"SELECT count(*) AS n FROM facts WHERE {_OF_CONCEPT}", (concept_id,))["n"]
+    return PageReport(path, concept, "unchanged", kept=kept)
 
 
 def _write_page(conn: sqlite3.Connection, prepared: Prepared, flagged: dict[str, str]) -> PageReport:
@@ -215,8 +219,7 @@ def _write_page(conn: sqlite3.Connection, prepared: Prepared, flagged: dict[str,
     page = prepared.page
     row = _one(conn, "SELECT id, content_hash FROM concepts WHERE name = ?", (page.concept,))
     if row and row["content_hash"] == page.content_hash:
-        count = _one(conn, f"SELECT count(*) AS n FROM facts WHERE {_OF_CONCEPT}", (row["id"],))
-        return PageReport(page.path, page.concept, "unchanged", kept=count["n"])
+        return _unchanged_report(conn, page.path, page.concept, row["id"])
     old_ids: set[str] = set()
     if row:
         old_ids = {r["id"] for r in _all(conn, f"SELECT id FROM facts WHERE {_OF_CONCEPT}", (row["id"],))}
@@ -311,23 +314,19 @@ def _fact_keys(page: Page) -> list[str]:
     return keys
 
 
-def _taken(conn: sqlite3.Connection, wanted: dict[str, str], flagged: dict[str, str]) -> set[str]:
-    """Ids in `wanted` (id -> key) that a fact held now, or a flagged fact of other content, owns."""
-    taken = {fact_id for fact_id, key in wanted.items() if fact_id in flagged and flagged[fact_id] != key}
-    for batch in _chunks(list(wanted), _BATCH):
-        marks = ",".join("?" * len(batch))
-        taken.update(r[0] for r in conn.execute(f"SELECT id FROM facts WHERE id IN ({marks})", batch))
-    return taken
-
-
 def _resolve_clashes(conn: sqlite3.Connection, keys: list[str], flagged: dict[str, str]) -> list[str]:
     """Ids from content: the first ID_LENGTH characters of the key hash, lengthened one character
     at a time where another fact held now, or a flagged fact of other content, owns the prefix."""
-    taken = _taken(conn, {short_id(k, n): k for k in keys for n in range(ID_LENGTH, ID_LENGTH + 4)}, flagged)
+
+    def taken(fact_id: str, key: str) -> bool:
+        if fact_id in flagged and flagged[fact_id] != key:
+            return True
+        return _one(conn, "SELECT 1 AS x FROM facts WHERE id = ?", (fact_id,)) is not None
+
     owners: dict[str, str] = {}
     for key in sorted(set(keys)):
         length = ID_LENGTH
-        while short_id(key, length) in taken or short_id(key, length) in owners:
+        while short_id(key, length) in owners or taken(short_id(key, length), key):
             length += 1
         owners[short_id(key, length)] = key
     by_key = {key: fact_id for fact_id, key in owners.items()}

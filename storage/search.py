@@ -96,19 +96,17 @@ class Searcher:
             async with self.conn.execute("PRAGMA data_version") as cursor:
                 (version,) = await cursor.fetchone()
             if self._vocab is None or version != self._data_version:
-                if self._vocab is None or await self._corpus_changed():
+                signature = await self._corpus_signature()
+                if self._vocab is None or signature != self._signature:
                     self._cites.clear()  # source ids are reused when a page is reloaded
                     self._vocab = await Vocabulary.load(self.conn)
-                    self._signature = await self._corpus_signature()
+                    self._signature = signature
                 self._data_version = version
             return self._vocab
 
     async def _corpus_signature(self) -> tuple:
         async with self.conn.execute("SELECT count(*), max(id), max(loaded_at) FROM concepts") as cursor:
             return tuple(await cursor.fetchone())
-
-    async def _corpus_changed(self) -> bool:
-        return await self._corpus_signature() != self._signature
 
     # -- planning ---------------------------------------------------------------------------
 

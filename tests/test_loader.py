@@ -143,3 +143,33 @@ async def test_citations_stored_with_fact_ids(library):
     assert fact.text.startswith("Ketamine and phencyclidine (PCP) are synthetic drugs")
     unresolved = [c for p in answer.perspectives for c in p.citations if c.fact_id is None]
     assert unresolved and all(c.kind == "number" for c in unresolved)
+
+
+async def test_an_id_the_history_gives_other_content_is_never_reused(tmp_path):
+    """A clash (same 40-bit prefix, other content) lengthens only the clashing id."""
+    import sqlite3 as plain
+
+    from storage.loader import ID_LENGTH, short_id
+
+    probe = await Library.open(tmp_path / "probe.sqlite3")
+    await probe.load([SEED])
+    expected = await _ids(probe)
+    await probe.close()
+    text, clashing = next(iter(expected.items()))
+    db = tmp_path / "db.sqlite3"
+    lib = await Library.open(db)
+    await lib.close()
+    conn = plain.connect(db)
+    conn.execute("INSERT INTO flag_events (fact_id, guild_id, action, actor, reason, at, fact_text, fact_key)"
+                 " VALUES (?, 1, 'flag', 'mod', 'old', '2026-01-01', 'another fact', 'another key')", (clashing,))
+    conn.commit()
+    conn.close()
+    lib = await Library.open(db)
+    try:
+        await lib.load([SEED])
+        ids = await _ids(lib)
+        assert ids[text] != clashing and ids[text].startswith(clashing) and len(ids[text]) == ID_LENGTH + 1
+        assert {t: i for t, i in ids.items() if t != text} == {t: i for t, i in expected.items() if t != text}
+        assert short_id("00" * 32, ID_LENGTH + 1).startswith(short_id("00" * 32))
+    finally:
+        await lib.close()
