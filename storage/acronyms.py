@@ -20,7 +20,8 @@ def find_acronyms(texts: Iterable[str]) -> set[tuple[str, str]]:
             letters = [c.lower() for c in short if c.isalnum()]
             if sum(c.isupper() for c in short) < 2:
                 continue
-            before = text[: match.start()].split()[-min(len(letters) + 5, len(letters) * 2) :]
+            window = min(len(letters) + 5, len(letters) * 2)
+            before = text[: match.start()].rsplit(maxsplit=window)[-window:]
             long = long_form(letters, before)
             if long:
                 found.add(("".join(letters), " ".join(words(long))))
@@ -36,6 +37,8 @@ def long_form(letters: list[str], before: list[str]) -> str | None:
     best: tuple[int, int, str] | None = None
     for start in range(len(before) - 1, -1, -1):
         candidate = before[start:]
+        if letters[0] not in candidate[0].lower():
+            continue
         # The long form opens at a word part: "3,4-methylenedioxymethamphetamine" opens at "m".
         opening = next((p for p in _PARTS.finditer(candidate[0].lower()) if p.group()[0] == letters[0]), None)
         if opening is None or opening.group() in STOP_WORDS:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import aiosqlite
 
+from storage.textnorm import fold
+
 BUSY_TIMEOUT_MS = 30_000
 
 
@@ -30,6 +32,7 @@ def connect_sync(path: str | Path) -> sqlite3.Connection:
     conn.row_factory = sqlite3.Row
     for pragma in _PRAGMAS:
         conn.execute(pragma)
+    conn.create_function("fold", 1, fold, deterministic=True)  # migrations rebuild search text with it
     _migrate(conn)
     return conn
 

@@ -135,7 +135,7 @@ class Library:
         fact_id = fact_id.strip().lower()
         if not _FACT_ID.match(fact_id):
             return None
-        rowid = await self._value("SELECT rowid FROM facts WHERE id = ?", (fact_id,))
+        rowid = await self._value("SELECT fact FROM fact_ids WHERE id = ?", (fact_id,))
         if rowid is None:
             return None
         return (await self._views([rowid], guild_id))[rowid]
@@ -230,7 +230,8 @@ class Library:
             row["id"], row["title"], row["domain"], row["publisher"], tuple(json.loads(row["authors"])),
             row["date"], row["declared_facts"], row["concept"],
         )
-        sql = ("SELECT DISTINCT fl.fact_id FROM flags fl JOIN facts f ON f.id = fl.fact_id"
+        # CROSS JOIN keeps the source's facts as the outer loop (facts.id has no index of its own).
+        sql = ("SELECT DISTINCT fl.fact_id FROM facts f CROSS JOIN flags fl ON fl.fact_id = f.id"
                " WHERE f.source_id = ? AND fl.status = 'open'" + (" AND fl.guild_id = ?" if guild_id is not None else ""))
         params = (source_id, guild_id) if guild_id is not None else (source_id,)
         async with self.conn.execute(sql + " ORDER BY fl.fact_id", params) as cursor:
@@ -376,7 +377,8 @@ class Library:
             # Latest snapshot first, then the live text overwrites it where the fact still exists.
             sql = (f"SELECT fact_id, fact_text FROM flag_events WHERE id IN (SELECT max(id) FROM flag_events"
                    f" WHERE fact_id IN ({marks}) GROUP BY fact_id)")
-            for sql_, params in ((sql, batch), (f"SELECT id, text FROM facts WHERE id IN ({marks})", batch)):
+            live = f"SELECT i.id, f.text FROM fact_ids i JOIN facts f ON f.rowid = i.fact WHERE i.id IN ({marks})"
+            for sql_, params in ((sql, batch), (live, batch)):
                 async with self.conn.execute(sql_, params) as cursor:
                     texts.update({fact_id: text for fact_id, text in await cursor.fetchall()})
         return texts

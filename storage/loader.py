@@ -1,4 +1,4 @@
-"""Load concept pages into the database, one transaction per page.
+"""Load concept pages into the database, many pages per transaction.
 
 A page is identified by its concept name. An unchanged file is a no-op; a changed one replaces
 the page's rows while fact ids (derived from content) stay stable, so flags stay attached.
@@ -7,31 +7,29 @@ the page's rows while fact ids (derived from content) stay stable, so flags stay
 from __future__ import annotations
 
 import hashlib
-import base64
-import json
 import multiprocessing
 import sqlite3
-from collections.abc import Callable, Iterable
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from storage.acronyms import find_acronyms
 from storage.db import connect_sync
-from storage.pageformat import PageFormatError, parse_file
-from storage.records import Page, SourceRecord
+from storage.factids import FactIds
+from storage.pageformat import PageFormatError
+from storage.prepare import ID_LENGTH, Prepared, fact_key_of, prepare
 from storage.textnorm import fold
 
-ID_LENGTH = 8
 BATCH_FACTS = 100_000
 LOAD_CACHE_KB = 256 * 1024
 PARSERS = 1  # worker processes: with two cores, one parses while the writer thread writes
 PROCESS_THRESHOLD = 8  # pages; fewer are parsed in a thread (a process costs ~0.3 s to start)
 _BATCH = 500
 _OF_CONCEPT = "source_id IN (SELECT id FROM sources WHERE concept_id = ?)"  # uses facts_by_source
+
+__all__ = ["ID_LENGTH", "LoadReport", "PageReport", "fact_key_of", "load_paths", "page_files"]
 
 
 @dataclass
@@ -74,52 +72,6 @@ def page_files(paths: Iterable[str | Path]) -> list[Path]:
     return files
 
 
-def fact_key(concept: str, source: SourceRecord, fact_type: str, text: str) -> str:
-    """The content a fact id is derived from, hashed (hex)."""
-    return fact_key_of(concept, source.title, source.domain, fact_type, text)
-
-
-def fact_key_of(concept: str, title: str, domain: str, fact_type: str, text: str) -> str:
-    parts = (fold(concept), title, domain, fact_type, text)
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
-
-
-def short_id(key_hash: str, length: int = ID_LENGTH) -> str:
-    """A typeable id: the key hash in lowercase base32 (no padding), `length` characters."""
-    needed = (length * 5 + 7) // 8  # only the bytes the id is made of
-    return base64.b32encode(bytes.fromhex(key_hash[: needed * 2])).decode("ascii").lower()[:length]
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A parsed page with everything CPU-bound worked out, ready for SQL (picklable)."""
-
-    page: Page
-    keys: list[str]  # content hash of each fact
-    ids: list[str]  # the short id each key gets unless it clashes
-    bodies: list[str]  # folded fact texts, for the search index
-    source_rows: list[tuple[str, str]]  # folded (title + domain, people) of each source
-    acronyms: list[tuple[str, str]]
-
-
-def prepare(path: Path) -> Prepared | PageFormatError:
-    """Parse one page and compute its keys, folded texts and acronyms (runs in a worker)."""
-    try:
-        page = parse_file(path)
-    except PageFormatError as error:
-        return error
-    keys = _fact_keys(page)
-    texts = [f.text for f in page.facts] + [p.text for p in page.paragraphs]
-    return Prepared(
-        page,
-        keys,
-        [short_id(key) for key in keys],
-        [fold(f.text) for f in page.facts],
-        [(fold(f"{s.title} {s.domain}"), fold(citation_text(s))) for s in page.sources],
-        sorted(find_acronyms(texts)),
-    )
-
-
 def load_paths(
     db_path: str | Path,
     paths: Iterable[str | Path],
@@ -138,6 +90,7 @@ def load_paths(
     conn = connect_sync(db_path)
     conn.execute(f"PRAGMA cache_size = -{LOAD_CACHE_KB}")  # index pages stay in memory while they grow
     flagged = dict(conn.execute("SELECT DISTINCT fact_id, fact_key FROM flag_events").fetchall())
+    ids: FactIds | None = None
     in_batch = 0
     with _workers(len(files)) as workers:
         try:
@@ -149,18 +102,19 @@ def load_paths(
                     outcome = prepared
                     report.pages.append(prepared)
                 else:
-                    if in_batch == 0:
+                    if ids is None:
                         conn.execute("BEGIN IMMEDIATE")
-                    outcome = _write_page(conn, prepared, flagged)
+                        ids = FactIds(conn, flagged)
+                    outcome = _write_page(conn, prepared, ids)
                     report.pages.append(outcome)
-                    in_batch += len(prepared.page.facts) + 1
+                    in_batch += len(prepared.facts) + 1
                     if in_batch >= BATCH_FACTS:
-                        conn.execute("COMMIT")
-                        in_batch = 0
+                        _commit(conn, ids)
+                        ids, in_batch = None, 0
                 if progress:
                     progress(number, len(files), outcome)
-            if in_batch:
-                conn.execute("COMMIT")
+            if ids is not None:
+                _commit(conn, ids)
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -168,6 +122,11 @@ def load_paths(
         finally:
             conn.close()
     return report
+
+
+def _commit(conn: sqlite3.Connection, ids: FactIds) -> None:
+    ids.flush()
+    conn.execute("COMMIT")
 
 
 def _workers(files: int) -> Executor:
@@ -178,23 +137,42 @@ def _workers(files: int) -> Executor:
 
 
 def _prefetch(
-    workers: Executor, files: list[Path], known: Callable[[Path], PageReport | None], window: int = 16
+    workers: Executor, files: list[Path], known: Callable[[Path], PageReport | None], window: int = 48
 ) -> Iterator[Prepared | PageFormatError | PageReport]:
     """Results in order, with at most `window` pages prepared ahead (memory stays flat); a page
-    `known` reports as already loaded is not parsed at all."""
-    pending: deque[Future] = deque()
-    for path in files:
-        report = known(path)
-        if report is not None:
-            done: Future = Future()
-            done.set_result(report)
-            pending.append(done)
-        else:
-            pending.append(workers.submit(prepare, path))
-        if len(pending) >= window:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
+    `known` reports as already loaded is not parsed at all.
+
+    While the oldest page is still being parsed, the calling thread parses the newest queued page
+    itself instead of waiting: the writer's idle time goes into parsing, so neither core idles
+    when parsing is the slower half (or while the worker process starts).
+    """
+    pending: deque[tuple[Future, Path]] = deque()
+    paths = iter(files)
+    while True:
+        while len(pending) < window and (path := next(paths, None)) is not None:
+            report = known(path)
+            pending.append((_finished(report) if report is not None else workers.submit(prepare, path), path))
+        if not pending:
+            return
+        while not pending[0][0].done() and _steal(pending):
+            pass
+        yield pending.popleft()[0].result()
+
+
+def _steal(pending: deque[tuple[Future, Path]]) -> bool:
+    """Parse here the newest page no worker has started; False when there is none."""
+    for index in range(len(pending) - 1, 0, -1):
+        future, path = pending[index]
+        if future.cancel():
+            pending[index] = (_finished(prepare(path)), path)
+            return True
+    return False
+
+
+def _finished(result: object) -> Future:
+    future: Future = Future()
+    future.set_result(result)
+    return future
 
 
 def _unchanged(conn: sqlite3.Connection, path: Path) -> PageReport | None:
@@ -214,133 +192,87 @@ def _unchanged_report(conn: sqlite3.Connection, path: str, concept: str, concept
     return PageReport(path, concept, "unchanged", kept=kept)
 
 
-def _write_page(conn: sqlite3.Connection, prepared: Prepared, flagged: dict[str, str]) -> PageReport:
-    """Replace one page's rows; `flagged` maps every id the flag history names to its content key."""
-    page = prepared.page
-    row = _one(conn, "SELECT id, content_hash FROM concepts WHERE name = ?", (page.concept,))
-    if row and row["content_hash"] == page.content_hash:
-        return _unchanged_report(conn, page.path, page.concept, row["id"])
+def _write_page(conn: sqlite3.Connection, prepared: Prepared, ids: FactIds) -> PageReport:
+    """Replace one page's rows, its fact ids assigned by `ids`."""
+    row = _one(conn, "SELECT id, content_hash FROM concepts WHERE name = ?", (prepared.concept,))
+    if row and row["content_hash"] == prepared.content_hash:
+        return _unchanged_report(conn, prepared.path, prepared.concept, row["id"])
     old_ids: set[str] = set()
     if row:
-        old_ids = {r["id"] for r in _all(conn, f"SELECT id FROM facts WHERE {_OF_CONCEPT}", (row["id"],))}
-        _delete_concept(conn, row["id"])
-    concept_id = _insert_concept(conn, page)
+        old_ids = _delete_concept(conn, row["id"], ids)
+    concept_id = _insert_concept(conn, prepared)
     source_ids = _insert_sources(conn, concept_id, prepared)
-    fact_ids = prepared.ids
-    if len(set(fact_ids)) != len(fact_ids) or any(flagged.get(i, k) != k for i, k in zip(fact_ids, prepared.keys)):
-        fact_ids = _resolve_clashes(conn, prepared.keys, flagged)
-    try:
-        _insert_facts(conn, concept_id, prepared, source_ids, fact_ids)
-    except sqlite3.IntegrityError:
-        # Two contents share a 40-bit prefix (likely once in a million facts): lengthen the ids.
-        conn.execute(f"DELETE FROM facts WHERE {_OF_CONCEPT}", (concept_id,))
-        fact_ids = _resolve_clashes(conn, prepared.keys, flagged)
-        _insert_facts(conn, concept_id, prepared, source_ids, fact_ids)
+    first = max(_one(conn, "SELECT coalesce(max(rowid), 0) + 1 AS r FROM facts")["r"], ids.next_rowid)
+    # A page whose facts had lengthened ids checks the table now, so it gets them back and says so.
+    lengthened = any(len(i) > ID_LENGTH for i in old_ids)
+    fact_ids = ids.assign(prepared.keys, prepared.ids, first, concept_id, reclaim=old_ids, check_table=lengthened)
+    _insert_facts(conn, concept_id, prepared, source_ids, fact_ids, first)
     _insert_text(conn, concept_id, prepared, fact_ids)
     new_ids = set(fact_ids)
     removed = old_ids - new_ids
-    orphaned = _open_flags(conn, removed)
     return PageReport(
-        page.path,
-        page.concept,
+        prepared.path,
+        prepared.concept,
         "updated" if row else "added",
         added=len(new_ids - old_ids),
         removed=len(removed),
         kept=len(new_ids & old_ids),
-        orphaned_flags=orphaned,
+        orphaned_flags=_open_flags(conn, removed),
     )
 
 
-def _delete_concept(conn: sqlite3.Connection, concept_id: int) -> None:
-    rows = conn.execute(f"SELECT rowid, text FROM facts WHERE {_OF_CONCEPT}", (concept_id,))
+def _delete_concept(conn: sqlite3.Connection, concept_id: int, ids: FactIds) -> set[str]:
+    """Delete a page's rows; returns the ids its facts had."""
+    rows = conn.execute(f"SELECT rowid, id, text FROM facts WHERE {_OF_CONCEPT}", (concept_id,)).fetchall()
     conn.executemany(
         "INSERT INTO fact_index (fact_index, rowid, body) VALUES ('delete', ?, ?)",
-        [(rowid, fold(text)) for rowid, text in rows.fetchall()],
+        [(rowid, fold(text)) for rowid, _, text in rows],
     )
+    ids.release([(rowid, fact_id) for rowid, fact_id, _ in rows])
     conn.execute(
         "DELETE FROM source_index WHERE rowid IN (SELECT id FROM sources WHERE concept_id = ?)", (concept_id,)
     )
     conn.execute(f"DELETE FROM facts WHERE {_OF_CONCEPT}", (concept_id,))
     conn.execute("DELETE FROM concepts WHERE id = ?", (concept_id,))
+    return {fact_id for _, fact_id, _ in rows}
 
 
-def _insert_concept(conn: sqlite3.Connection, page: Page) -> int:
+def _insert_concept(conn: sqlite3.Connection, prepared: Prepared) -> int:
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     cursor = conn.execute(
         "INSERT INTO concepts (name, subtitle, path, content_hash, loaded_at) VALUES (?, ?, ?, ?, ?)",
-        (page.concept, page.subtitle, page.path, page.content_hash, now),
+        (prepared.concept, prepared.subtitle, prepared.path, prepared.content_hash, now),
     )
     return cursor.lastrowid
 
 
 def _insert_sources(conn: sqlite3.Connection, concept_id: int, prepared: Prepared) -> list[int]:
     ids = []
-    for position, (source, (title, people)) in enumerate(zip(prepared.page.sources, prepared.source_rows)):
+    for position, (row, (title, people)) in enumerate(zip(prepared.sources, prepared.source_search)):
         cursor = conn.execute(
             "INSERT INTO sources (concept_id, position, title, domain, publisher, authors, date, declared_facts)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                concept_id,
-                position,
-                source.title,
-                source.domain,
-                source.publisher,
-                json.dumps(list(source.authors), ensure_ascii=False),
-                source.date,
-                source.declared_facts,
-            ),
+            (concept_id, position, *row),
         )
         ids.append(cursor.lastrowid)
         conn.execute("INSERT INTO source_index (rowid, title, people) VALUES (?, ?, ?)", (cursor.lastrowid, title, people))
     return ids
 
 
-def citation_text(source: SourceRecord) -> str:
-    """The words a fact is findable by through its source: publisher, authors, year, title."""
-    year = source.date[:4] if source.date else ""
-    return " ".join([source.title, source.publisher, *source.authors, year])
-
-
-def _fact_keys(page: Page) -> list[str]:
-    keys = [fact_key(page.concept, page.sources[f.source_index], f.type, f.text) for f in page.facts]
-    # The same fact twice under one source is one fact the page repeats; give the copies distinct keys.
-    seen: dict[str, int] = {}
-    for i, key in enumerate(keys):
-        if key in seen:
-            seen[key] += 1
-            keys[i] = hashlib.sha256(f"{key}#{seen[key]}".encode()).hexdigest()
-        else:
-            seen[key] = 0
-    return keys
-
-
-def _resolve_clashes(conn: sqlite3.Connection, keys: list[str], flagged: dict[str, str]) -> list[str]:
-    """Ids from content: the first ID_LENGTH characters of the key hash, lengthened one character
-    at a time where another fact held now, or a flagged fact of other content, owns the prefix."""
-
-    def taken(fact_id: str, key: str) -> bool:
-        if fact_id in flagged and flagged[fact_id] != key:
-            return True
-        return _one(conn, "SELECT 1 AS x FROM facts WHERE id = ?", (fact_id,)) is not None
-
-    owners: dict[str, str] = {}
-    for key in sorted(set(keys)):
-        length = ID_LENGTH
-        while short_id(key, length) in owners or taken(short_id(key, length), key):
-            length += 1
-        owners[short_id(key, length)] = key
-    by_key = {key: fact_id for fact_id, key in owners.items()}
-    return [by_key[key] for key in keys]
-
-
 def _insert_facts(
-    conn: sqlite3.Connection, concept_id: int, prepared: Prepared, source_ids: list[int], fact_ids: list[str]
+    conn: sqlite3.Connection,
+    concept_id: int,
+    prepared: Prepared,
+    source_ids: list[int],
+    fact_ids: list[str],
+    first: int,
 ) -> None:
-    facts = prepared.page.facts
-    first = _one(conn, "SELECT coalesce(max(rowid), 0) + 1 AS r FROM facts")["r"]
     conn.executemany(
         "INSERT INTO facts (rowid, id, concept_id, source_id, position, type, text) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(first + i, fact_ids[i], concept_id, source_ids[f.source_index], i, f.type, f.text) for i, f in enumerate(facts)],
+        [
+            (first + i, fact_ids[i], concept_id, source_ids[source], i, fact_type, text)
+            for i, (source, fact_type, text) in enumerate(prepared.facts)
+        ],
     )
     conn.executemany(
         "INSERT INTO fact_index (rowid, body) VALUES (?, ?)",
@@ -349,28 +281,22 @@ def _insert_facts(
 
 
 def _insert_text(conn: sqlite3.Connection, concept_id: int, prepared: Prepared, fact_ids: list[str]) -> None:
-    page = prepared.page
     conn.executemany(
         "INSERT INTO paragraphs (concept_id, position, text, raw) VALUES (?, ?, ?, ?)",
-        [(concept_id, i, p.text, p.raw) for i, p in enumerate(page.paragraphs)],
+        [(concept_id, i, text, raw) for i, (text, raw) in enumerate(prepared.paragraphs)],
     )
     conn.executemany(
         "INSERT INTO perspectives (concept_id, position, model, stance, confidence, text, raw)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(concept_id, i, p.model, p.stance, p.confidence, p.text, p.raw) for i, p in enumerate(page.perspectives)],
+        [(concept_id, i, *row) for i, row in enumerate(prepared.perspectives)],
     )
-    citation_rows = []
-    for block, items in (("synthesis", page.paragraphs), ("perspective", page.perspectives)):
-        for item, entry in enumerate(items):
-            for position, c in enumerate(entry.citations):
-                fact_id = fact_ids[c.fact_index] if c.fact_index is not None else None
-                citation_rows.append(
-                    (concept_id, block, item, position, c.kind, c.number, c.label, fact_id, c.score, c.start)
-                )
     conn.executemany(
         "INSERT INTO citations (concept_id, block, item, position, kind, number, label, fact_id, score, anchor)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        citation_rows,
+        [
+            (concept_id, block, item, position, kind, number, label, None if fact is None else fact_ids[fact], score, anchor)
+            for block, item, position, kind, number, label, fact, score, anchor in prepared.citations
+        ],
     )
     conn.executemany(
         "INSERT INTO acronyms (concept_id, short, long) VALUES (?, ?, ?)",

@@ -153,7 +153,10 @@ class _Reader:
         if not paragraphs:
             raise self.fail(perspectives_header, "the synthesis has no paragraphs")
         perspectives = tuple(_perspective(header, body, resolver) for header, body in raw_perspectives)
-        return Page(self.path, concept, subtitle, paragraphs, perspectives, tuple(sources), tuple(facts))
+        return Page(
+            self.path, concept, subtitle, paragraphs, perspectives, tuple(sources), tuple(facts),
+            folded_facts=tuple(resolver.folded),
+        )
 
     def _until(self, pattern: re.Pattern[str], what: str) -> list[_Line]:
         found: list[_Line] = []

@@ -65,3 +65,4 @@ class Page:
     sources: tuple[SourceRecord, ...]
     facts: tuple[FactRecord, ...]
     content_hash: str = field(default="", compare=False)
+    folded_facts: tuple[str, ...] = field(default=(), compare=False, repr=False)  # each fact's text, folded

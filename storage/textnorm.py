@@ -47,7 +47,11 @@ def fold(text: str) -> str:
 
 def first_content_word(text: str) -> str | None:
     """The first word of already folded `text` that is not a stop word (without splitting it all)."""
-    return next((w for m in _WORD.finditer(text) if (w := m.group().lower()) not in STOP_WORDS), None)
+    for match in _WORD.finditer(text):
+        word = match.group()
+        if word not in STOP_WORDS:
+            return word
+    return None
 
 
 def words(text: str) -> list[str]:

@@ -149,7 +149,7 @@ async def test_an_id_the_history_gives_other_content_is_never_reused(tmp_path):
     """A clash (same 40-bit prefix, other content) lengthens only the clashing id."""
     import sqlite3 as plain
 
-    from storage.loader import ID_LENGTH, short_id
+    from storage.prepare import ID_LENGTH, short_id
 
     probe = await Library.open(tmp_path / "probe.sqlite3")
     await probe.load([SEED])
@@ -170,6 +170,6 @@ async def test_an_id_the_history_gives_other_content_is_never_reused(tmp_path):
         ids = await _ids(lib)
         assert ids[text] != clashing and ids[text].startswith(clashing) and len(ids[text]) == ID_LENGTH + 1
         assert {t: i for t, i in ids.items() if t != text} == {t: i for t, i in expected.items() if t != text}
-        assert short_id("00" * 32, ID_LENGTH + 1).startswith(short_id("00" * 32))
+        assert short_id("00" * 32, ID_LENGTH + 1).startswith(short_id("00" * 32, ID_LENGTH))
     finally:
         await lib.close()

@@ -10,7 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from storage.loader import BATCH_FACTS, prepare
+from storage.loader import BATCH_FACTS
+from storage.prepare import prepare
 from storage.synthetic import PAGE_FACTS, write_corpus
 from tests.conftest import ROOT, SEED
 
@@ -28,7 +29,7 @@ def _load(config: Path, folder: Path) -> subprocess.Popen:
 
 def _page_ids(folder: Path) -> dict[str, set[str]]:
     pages = [prepare(p) for p in sorted(folder.glob("*.txt"))]
-    return {p.page.concept: set(p.ids) for p in pages}
+    return {p.concept: set(p.ids) for p in pages}
 
 
 def _db_ids(db: Path) -> dict[str, set[str]]:

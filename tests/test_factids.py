@@ -1,0 +1,151 @@
+"""Fact ids under heavy clashing: 2-character ids (1,024 values) for three pages of 285 facts.
+
+Real ids have 8 characters (40 bits), so a clash is rare but certain to happen somewhere in a
+large corpus; shrinking the ids makes every path of storage.factids run: a clash inside one
+page, with a page written earlier in the same batch, with a fact of an earlier batch (found by
+the sorted insert at the end of a batch), a reloaded page taking its ids back, and an id the
+flag history gave to other content.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+import storage.factids
+import storage.loader
+import storage.prepare
+from storage.loader import load_paths
+from storage.prepare import prepare, short_id
+from tests.conftest import SEED
+
+TINY = 2
+
+
+@pytest.fixture
+def tiny_ids(monkeypatch):
+    for module in (storage.prepare, storage.factids, storage.loader):
+        monkeypatch.setattr(module, "ID_LENGTH", TINY)
+
+
+@pytest.fixture
+def pages(tmp_path: Path) -> list[Path]:
+    """The seed and two copies under other concept names (so every fact key differs)."""
+    text = SEED.read_text(encoding="utf-8")
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    paths = []
+    for name in ("ketamine", "esketamine", "arketamine"):
+        path = folder / f"{name}.txt"
+        path.write_text(text.replace("\nketamine\n", f"\n{name}\n", 1), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def _check_invariants(db: Path, pages: list[Path]) -> dict[tuple[str, int], str]:
+    """Every id unique, indexed and derived from its fact's key; citations point at their page's
+    facts. Returns (concept, position) -> id."""
+    conn = sqlite3.connect(db)
+    try:
+        facts = conn.execute(
+            "SELECT f.rowid, f.id, c.name, f.position FROM facts f JOIN concepts c ON c.id = f.concept_id"
+        ).fetchall()
+        indexed = dict(conn.execute("SELECT id, fact FROM fact_ids").fetchall())
+        cited = conn.execute(
+            "SELECT c.name, f.concept_id = ci.concept_id FROM citations ci JOIN concepts c ON c.id = ci.concept_id"
+            " LEFT JOIN facts f ON f.id = ci.fact_id WHERE ci.fact_id IS NOT NULL"
+        ).fetchall()
+    finally:
+        conn.close()
+    ids = {(concept, position): fact_id for _, fact_id, concept, position in facts}
+    assert len(set(ids.values())) == len(facts) == len(indexed)
+    assert {fact_id: rowid for rowid, fact_id, _, _ in facts} == indexed
+    keys = {(p.concept, i): key for p in map(prepare, pages) for i, key in enumerate(p.keys)}
+    for where, fact_id in ids.items():
+        assert fact_id == short_id(keys[where], len(fact_id)), where
+    assert sum(len(fact_id) > TINY for fact_id in ids.values()) > 10 * len(pages)  # clash paths ran
+    assert cited and all(same_page for _, same_page in cited)
+    return ids
+
+
+def test_one_batch_many_clashes(tiny_ids, pages, tmp_path):
+    db = tmp_path / "db.sqlite3"
+    report = load_paths(db, pages)
+    assert not report.errors and report.facts_added == 3 * 285
+    _check_invariants(db, pages)
+
+
+def test_clashes_with_earlier_batches_and_reloads_keep_ids(tiny_ids, pages, tmp_path, monkeypatch):
+    monkeypatch.setattr(storage.loader, "BATCH_FACTS", 1)  # every page its own batch
+    db = tmp_path / "db.sqlite3"
+    load_paths(db, pages[:1])
+    load_paths(db, pages[1:])
+    before = _check_invariants(db, pages)
+
+    # Edit one fact of each page and reload all three in one batch, in reverse order.
+    monkeypatch.setattr(storage.loader, "BATCH_FACTS", 100_000)
+    for path in pages:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        first_fact = next(i for i, line in enumerate(lines) if line.startswith("claim"))
+        lines[first_fact] += " (edited)"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = load_paths(db, list(reversed(pages)))
+    assert [p.status for p in report.pages] == ["updated"] * 3
+    assert all(p.added == 1 and p.removed == 1 and p.kept == 284 for p in report.pages), report.pages
+    after = _check_invariants(db, pages)
+    changed = {where for where in before if before[where] != after[where]}
+    assert len(changed) == 3  # only the edited facts
+
+
+def test_an_id_flagged_for_other_content_is_skipped(tiny_ids, pages, tmp_path):
+    db = tmp_path / "db.sqlite3"
+    load_paths(db, pages[:1])
+    ids = _check_invariants(db, pages[:1])
+    conn = sqlite3.connect(db)
+    wanted = (short_id(key, TINY) for key in prepare(pages[1]).keys)
+    taken = next(i for i in wanted if i not in ids.values())  # free now, and a fact of the next page wants it
+    conn.execute(
+        "INSERT INTO flag_events (fact_id, guild_id, action, actor, reason, at, fact_text, fact_key)"
+        " VALUES (?, 1, 'flag', 'mod', 'why', '2026-01-01', 'gone', 'a key no fact has')",
+        (taken,),
+    )
+    conn.commit()
+    conn.close()
+    load_paths(db, pages[1:])
+    after = _check_invariants(db, pages)
+    assert taken not in after.values()
+    assert {w: i for w, i in after.items() if w[0] == "ketamine"} == ids
+
+
+def test_a_reloaded_page_takes_back_ids_a_new_page_claimed_first(tiny_ids, pages, tmp_path):
+    db = tmp_path / "db.sqlite3"
+    load_paths(db, pages[:1])
+    before = _check_invariants(db, pages[:1])
+    seed = pages[0]
+    lines = seed.read_text(encoding="utf-8").splitlines()
+    first_fact = next(i for i, line in enumerate(lines) if line.startswith("claim"))
+    lines[first_fact] += " (edited)"
+    seed.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # The new page is written first in the batch and wants many ids the seed's facts hold.
+    report = load_paths(db, [pages[1], seed])
+    assert [(p.status, p.added, p.removed, p.kept) for p in report.pages] == [
+        ("added", 285, 0, 0), ("updated", 1, 1, 284)
+    ]
+    after = _check_invariants(db, pages[:2])
+    assert sum(before[w] != after[w] for w in before) == 1
+
+
+def test_the_same_page_twice_in_one_batch(tiny_ids, pages, tmp_path):
+    """The second file replaces the first before either is committed; the first's ids are freed."""
+    db = tmp_path / "db.sqlite3"
+    again = tmp_path / "again" / "ketamine.txt"
+    again.parent.mkdir()
+    lines = pages[0].read_text(encoding="utf-8").splitlines()
+    first_fact = next(i for i, line in enumerate(lines) if line.startswith("claim"))
+    lines[first_fact] += " (edited)"
+    again.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = load_paths(db, [pages[0], pages[1], again])
+    assert [(p.status, p.kept) for p in report.pages] == [("added", 0), ("added", 0), ("updated", 284)]
+    _check_invariants(db, [again, pages[1]])
