@@ -94,7 +94,10 @@ def load_paths(
     in_batch = 0
     with _workers(len(files)) as workers:
         try:
-            for number, prepared in enumerate(_prefetch(workers, files, lambda path: _unchanged(conn, path)), 1):
+            # A new database has no page to recognise: no file needs hashing before it is parsed.
+            any_loaded = _one(conn, "SELECT 1 FROM concepts LIMIT 1") is not None
+            known = (lambda path: _unchanged(conn, path)) if any_loaded else (lambda path: None)
+            for number, prepared in enumerate(_prefetch(workers, files, known), 1):
                 if isinstance(prepared, PageFormatError):
                     outcome: PageReport | PageFormatError = prepared
                     report.errors.append(prepared)

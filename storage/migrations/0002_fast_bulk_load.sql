@@ -28,13 +28,15 @@ INSERT INTO fact_ids (id, fact) SELECT id, rowid FROM facts ORDER BY id;
 -- * columnsize = 0: no per-fact size row. That row cost a third of the indexing time; without it
 --   bm25 no longer favours short facts when it picks candidates, so the rerank's brevity term
 --   does that instead.
+-- * remove_diacritics 0: the indexed text is already folded (storage.textnorm.fold strips accents
+--   before FTS5 sees it, for queries too), so the tokenizer need not do it again (a fifth faster).
 -- * FTS5 buffers 16 MB of new terms (default 1 MB) before it writes a segment, and merges 16
 --   segments at a time (was 8): a bulk load rewrites its growing index far fewer times.
 -- fold() is storage.textnorm.fold, registered on the connection that migrates.
 DROP TABLE fact_terms;
 DROP TABLE fact_index;
 CREATE VIRTUAL TABLE fact_index USING fts5(
-    body, tokenize = 'unicode61 remove_diacritics 2', content = '', columnsize = 0
+    body, tokenize = 'unicode61 remove_diacritics 0', content = '', columnsize = 0
 );
 CREATE VIRTUAL TABLE fact_terms USING fts5vocab(fact_index, 'row');
 INSERT INTO fact_index (fact_index, rank) VALUES ('hashsize', 16777216);
