@@ -28,6 +28,7 @@ _ONE = re.compile(r"\[fact:(?P<num>\d+)\|(?P<label>[^\]]*)\]|\[(?P<nums>\d+(?:\s
 _ANY = r"\[fact:\d+\|[^\]]*\]|\[\d+(?:\s*,\s*\d+)*\]"
 _RUN = re.compile(rf"\s*(?:{_ANY})(?:\s*,\s*(?:{_ANY}))*")
 _WORD_SPAN = re.compile(r"\S+")
+_LEADS = re.compile(r"^[^\w\n]*([^\W_]*)", re.M)  # the first word of each line, possibly empty
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,11 @@ class CitationResolver:
         self._contents: dict[int, list[str]] = {}
         self._by_lead: dict[str, list[int]] = {}
         self._labels: dict[str, tuple[int | None, float]] = {}
-        for index, text in enumerate(self.folded):
-            lead = first_content_word(text)
+        # One regex pass finds every fact's first word (facts are single lines); only the few
+        # that open with a stop word ("The ...") are walked word by word.
+        for index, lead in enumerate(_LEADS.findall("\n".join(self.folded))):
+            if not lead or lead in STOP_WORDS:
+                lead = first_content_word(self.folded[index])
             if lead:
                 self._by_lead.setdefault(lead, []).append(index)
 
