@@ -7,11 +7,8 @@ the page's rows while fact ids (derived from content) stay stable, so flags stay
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import sqlite3
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,13 +16,14 @@ from pathlib import Path
 from storage.db import connect_sync
 from storage.factids import FactIds
 from storage.pageformat import PageFormatError
-from storage.prepare import ID_LENGTH, Prepared, fact_key_of, prepare
+from storage.parseahead import ParseAhead
+from storage.prepare import ID_LENGTH, Prepared, fact_key_of
 from storage.textnorm import fold
 
 BATCH_FACTS = 100_000
 LOAD_CACHE_KB = 256 * 1024
-PARSERS = 1  # worker processes: with two cores, one parses while the writer thread writes
-PROCESS_THRESHOLD = 8  # pages; fewer are parsed in a thread (a process costs ~0.3 s to start)
+PROCESS_THRESHOLD = 8  # pages; fewer are parsed by the writer alone (a process costs ~0.3 s to start)
+PARSE_WINDOW = 48  # pages parsed ahead at most: the worker keeps going while a batch commits
 _BATCH = 500
 _OF_CONCEPT = "source_id IN (SELECT id FROM sources WHERE concept_id = ?)"  # uses facts_by_source
 
@@ -82,100 +80,67 @@ def load_paths(
     Blocking (run it in a thread from async code). A page that does not parse is reported and
     left untouched. Valid pages are written in batches of about BATCH_FACTS facts per transaction
     (FTS5 indexes far faster that way); if writing fails, the whole batch is rolled back, so every
-    page is either fully old or fully new. Pages are parsed in a worker process (a thread for a
-    few pages) while the previous ones are written.
+    page is either fully old or fully new. Pages are parsed ahead in a worker process (see
+    storage.parseahead) while the previous ones are written.
     """
     files = page_files(paths)
     report = LoadReport()
     conn = connect_sync(db_path)
-    conn.execute(f"PRAGMA cache_size = -{LOAD_CACHE_KB}")  # index pages stay in memory while they grow
-    flagged = dict(conn.execute("SELECT DISTINCT fact_id, fact_key FROM flag_events").fetchall())
+    try:
+        conn.execute(f"PRAGMA cache_size = -{LOAD_CACHE_KB}")  # index pages stay in memory while they grow
+        flagged = dict(conn.execute("SELECT DISTINCT fact_id, fact_key FROM flag_events").fetchall())
+        # A new database has no page to recognise: no file needs hashing before it is parsed.
+        any_loaded = _one(conn, "SELECT 1 FROM concepts LIMIT 1") is not None
+        known = (lambda path: _unchanged(conn, path)) if any_loaded else (lambda path: None)
+        with ParseAhead(files, known, window=PARSE_WINDOW, worker=len(files) >= PROCESS_THRESHOLD) as pages:
+            _write_all(conn, pages, len(files), flagged, report, progress)
+    finally:
+        conn.close()
+    return report
+
+
+def _write_all(
+    conn: sqlite3.Connection,
+    pages: Iterable[Prepared | PageFormatError | PageReport],
+    total: int,
+    flagged: dict[str, str],
+    report: LoadReport,
+    progress: Callable[[int, int, PageReport | PageFormatError], None] | None,
+) -> None:
+    """Write the pages in batches of about BATCH_FACTS facts, one transaction each."""
     ids: FactIds | None = None
     in_batch = 0
-    with _workers(len(files)) as workers:
-        try:
-            # A new database has no page to recognise: no file needs hashing before it is parsed.
-            any_loaded = _one(conn, "SELECT 1 FROM concepts LIMIT 1") is not None
-            known = (lambda path: _unchanged(conn, path)) if any_loaded else (lambda path: None)
-            for number, prepared in enumerate(_prefetch(workers, files, known), 1):
-                if isinstance(prepared, PageFormatError):
-                    outcome: PageReport | PageFormatError = prepared
-                    report.errors.append(prepared)
-                elif isinstance(prepared, PageReport):
-                    outcome = prepared
-                    report.pages.append(prepared)
-                else:
-                    if ids is None:
-                        conn.execute("BEGIN IMMEDIATE")
-                        ids = FactIds(conn, flagged)
-                    outcome = _write_page(conn, prepared, ids)
-                    report.pages.append(outcome)
-                    in_batch += len(prepared.facts) + 1
-                    if in_batch >= BATCH_FACTS:
-                        _commit(conn, ids)
-                        ids, in_batch = None, 0
-                if progress:
-                    progress(number, len(files), outcome)
-            if ids is not None:
-                _commit(conn, ids)
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        finally:
-            conn.close()
-    return report
+    try:
+        for number, prepared in enumerate(pages, 1):
+            if isinstance(prepared, PageFormatError):
+                outcome: PageReport | PageFormatError = prepared
+                report.errors.append(prepared)
+            elif isinstance(prepared, PageReport):
+                outcome = prepared
+                report.pages.append(prepared)
+            else:
+                if ids is None:
+                    conn.execute("BEGIN IMMEDIATE")
+                    ids = FactIds(conn, flagged)
+                outcome = _write_page(conn, prepared, ids)
+                report.pages.append(outcome)
+                in_batch += len(prepared.facts) + 1
+                if in_batch >= BATCH_FACTS:
+                    _commit(conn, ids)
+                    ids, in_batch = None, 0
+            if progress:
+                progress(number, total, outcome)
+        if ids is not None:
+            _commit(conn, ids)
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def _commit(conn: sqlite3.Connection, ids: FactIds) -> None:
     ids.flush()
     conn.execute("COMMIT")
-
-
-def _workers(files: int) -> Executor:
-    if files >= PROCESS_THRESHOLD:
-        # spawn, not fork: the caller may be a threaded asyncio process (the bot).
-        return ProcessPoolExecutor(max_workers=PARSERS, mp_context=multiprocessing.get_context("spawn"))
-    return ThreadPoolExecutor(max_workers=1)
-
-
-def _prefetch(
-    workers: Executor, files: list[Path], known: Callable[[Path], PageReport | None], window: int = 48
-) -> Iterator[Prepared | PageFormatError | PageReport]:
-    """Results in order, with at most `window` pages prepared ahead (memory stays flat); a page
-    `known` reports as already loaded is not parsed at all.
-
-    While the oldest page is still being parsed, the calling thread parses the newest queued page
-    itself instead of waiting: the writer's idle time goes into parsing, so neither core idles
-    when parsing is the slower half (or while the worker process starts).
-    """
-    pending: deque[tuple[Future, Path]] = deque()
-    paths = iter(files)
-    while True:
-        while len(pending) < window and (path := next(paths, None)) is not None:
-            report = known(path)
-            pending.append((_finished(report) if report is not None else workers.submit(prepare, path), path))
-        if not pending:
-            return
-        while not pending[0][0].done() and _steal(pending):
-            pass
-        yield pending.popleft()[0].result()
-
-
-def _steal(pending: deque[tuple[Future, Path]]) -> bool:
-    """Parse here the newest page no worker has started; False when there is none."""
-    for index in range(len(pending) - 1, 0, -1):
-        future, path = pending[index]
-        if future.cancel():
-            pending[index] = (_finished(prepare(path)), path)
-            return True
-    return False
-
-
-def _finished(result: object) -> Future:
-    future: Future = Future()
-    future.set_result(result)
-    return future
 
 
 def _unchanged(conn: sqlite3.Connection, path: Path) -> PageReport | None:
@@ -279,7 +244,10 @@ def _insert_facts(
     )
     conn.executemany(
         "INSERT INTO fact_index (rowid, body) VALUES (?, ?)",
-        [(first + i, body) for i, body in enumerate(prepared.bodies)],
+        [
+            (first + i, text.lower() if body is None else body)
+            for i, ((_, _, text), body) in enumerate(zip(prepared.facts, prepared.bodies))
+        ],
     )
 
 

@@ -1,0 +1,153 @@
+"""Pages parsed ahead of the writer, in page order: one worker process plus the writer's idle time.
+
+The worker claims pages from the front of a window of `window` pages; the writer, whenever the
+page it needs next is not ready, claims one itself (the page it needs if nobody has started it,
+else the last one in the window) and parses it instead of waiting. Results come back through a
+queue the writer reads itself: with a ProcessPoolExecutor a helper thread in the writer's process
+had to win the GIL from the busy writer before the worker could hand over its next result, and
+the stalled worker cost a seventh of the load rate.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+import traceback
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from storage.pageformat import PageFormatError
+from storage.prepare import Prepared, prepare
+
+Result = Any  # Prepared | PageFormatError | whatever `known` reports for a page it recognises
+
+_POLL_S = 1.0  # how often a writer waiting on the worker checks that it is still alive
+
+
+class ParseAhead:
+    """Iterate over the prepared pages of `files`, in order (use as a context manager)."""
+
+    def __init__(self, files: list[Path], known: Callable[[Path], Result | None], window: int, worker: bool) -> None:
+        self.files = files
+        self.known = known
+        self.window = window
+        self.ready: dict[int, Result] = {}  # parsed or recognised here, or received from the worker
+        ctx = multiprocessing.get_context("spawn")  # not fork: the caller may be a threaded asyncio process
+        self.claimed = ctx.Array("b", max(len(files), 1), lock=False)
+        self.limit = ctx.Value("i", 0, lock=False)  # the worker may claim pages below this
+        self.stop = ctx.Value("b", 0, lock=False)
+        self.changed = ctx.Condition()  # guards claimed, limit and stop
+        self.results: Any = ctx.Queue()
+        self.process = None
+        if worker and files:
+            args = ([str(f) for f in files], self.claimed, self.limit, self.stop, self.changed, self.results)
+            self.process = ctx.Process(target=_work, args=args, name="factbot-parser", daemon=True)
+            self.process.start()
+
+    def __enter__(self) -> ParseAhead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __iter__(self) -> Iterator[Result]:
+        for index in range(len(self.files)):
+            self._open_window(index)
+            while index not in self.ready:
+                self._next_result(index)
+            yield self.ready.pop(index)
+
+    def close(self) -> None:
+        """Stop the worker (also when the writer gave up half way)."""
+        if self.process is None:
+            return
+        with self.changed:
+            self.stop.value = 1
+            self.changed.notify_all()
+        self.results.cancel_join_thread()
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join()
+        self.results.close()
+        self.process = None
+
+    def _open_window(self, first: int) -> None:
+        """Let the worker claim up to `window` pages from `first`; pages `known` recognises are not parsed."""
+        end = min(first + self.window, len(self.files))
+        if end <= self.limit.value:
+            return
+        for index in range(self.limit.value, end):
+            report = self.known(self.files[index])
+            if report is not None:
+                self.ready[index] = report
+                self.claimed[index] = 1  # not under the lock: the worker cannot see it before limit moves
+        with self.changed:
+            self.limit.value = end
+            self.changed.notify_all()
+
+    def _next_result(self, wanted: int) -> None:
+        """Make progress towards page `wanted`: take a result, or parse a page here, or wait."""
+        if self._receive(block=False):
+            return
+        mine = self._claim(wanted)
+        if mine is not None:
+            self.ready[mine] = prepare(self.files[mine])
+            return
+        self._receive(block=True)
+
+    def _claim(self, wanted: int) -> int | None:
+        """The page this thread should parse now: `wanted` if nobody started it, else the window's last."""
+        with self.changed:
+            for index in (wanted, *range(self.limit.value - 1, wanted, -1)):
+                if not self.claimed[index]:
+                    self.claimed[index] = 1
+                    return index
+        return None
+
+    def _receive(self, block: bool) -> bool:
+        while True:
+            try:
+                index, result = self.results.get(block, _POLL_S)
+            except queue.Empty:
+                if not block:
+                    return False
+                if self.process is None or not self.process.is_alive():
+                    raise RuntimeError("the page parser process stopped unexpectedly") from None
+                continue
+            if isinstance(result, _Failure):
+                raise RuntimeError(f"parsing {self.files[index]} failed in the worker process:\n{result.text}")
+            self.ready[index] = result
+            return True
+
+
+class _Failure:
+    """An unexpected exception in the worker, carried as text (it may not pickle)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _work(paths: list[str], claimed: Any, limit: Any, stop: Any, changed: Any, results: Any) -> None:
+    """The worker process: claim the next unclaimed page in the window, parse it, send it."""
+    front = 0
+    while True:
+        with changed:
+            while True:
+                while front < len(paths) and front < limit.value and claimed[front]:
+                    front += 1
+                if stop.value:
+                    results.cancel_join_thread()  # the writer stopped reading: exit without flushing
+                    return
+                if front >= len(paths):
+                    return
+                if front < limit.value:
+                    claimed[front] = 1
+                    break
+                changed.wait()
+        try:
+            result: Prepared | PageFormatError | _Failure = prepare(Path(paths[front]))
+        except Exception:  # a bug, not a bad page: the writer re-raises it with this traceback
+            result = _Failure(traceback.format_exc())
+        results.put((front, result))
