@@ -11,6 +11,7 @@ the stalled worker cost a seventh of the load rate.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue
 import traceback
 from collections.abc import Callable, Iterator
@@ -131,21 +132,23 @@ class _Failure:
 
 def _work(paths: list[str], claimed: Any, limit: Any, stop: Any, changed: Any, results: Any) -> None:
     """The worker process: claim the next unclaimed page in the window, parse it, send it."""
+    parent = os.getppid()
     front = 0
     while True:
         with changed:
             while True:
                 while front < len(paths) and front < limit.value and claimed[front]:
                     front += 1
-                if stop.value:
-                    results.cancel_join_thread()  # the writer stopped reading: exit without flushing
+                # A writer that stopped, or died (killed: this process was handed to another parent).
+                if stop.value or os.getppid() != parent:
+                    results.cancel_join_thread()  # nobody reads the rest: exit without flushing it
                     return
                 if front >= len(paths):
                     return
                 if front < limit.value:
                     claimed[front] = 1
                     break
-                changed.wait()
+                changed.wait(timeout=_POLL_S)
         try:
             result: Prepared | PageFormatError | _Failure = prepare(Path(paths[front]))
         except Exception:  # a bug, not a bad page: the writer re-raises it with this traceback

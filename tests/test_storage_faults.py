@@ -32,6 +32,14 @@ def _page_ids(folder: Path) -> dict[str, set[str]]:
     return {p.concept: set(p.ids) for p in pages}
 
 
+def _children(pid: int) -> list[int]:
+    """Direct child processes (Linux /proc)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
 def _db_ids(db: Path) -> dict[str, set[str]]:
     conn = sqlite3.connect(db)
     try:
@@ -66,8 +74,14 @@ def test_sigkill_mid_load_leaves_each_page_old_or_new(tmp_path):
         if not line or time.monotonic() > deadline:
             break
         seen += line
+    workers = _children(loader.pid)
+    assert workers, "the loader parses in a worker process"
     os.kill(loader.pid, signal.SIGKILL)
     loader.wait(timeout=30)
+    gone_by = time.monotonic() + 10  # the orphaned worker notices within a second or two and exits
+    while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.monotonic() < gone_by:
+        time.sleep(0.1)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers), "a parse worker outlived its loader"
     found, before, after = _db_ids(db), _page_ids(old), _page_ids(new)
     assert set(found) == set(before)
     states = [("new" if found[c] == after[c] else "old" if found[c] == before[c] else "mixed") for c in found]
