@@ -13,8 +13,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import time
 import traceback
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,8 @@ from storage.prepare import Prepared, prepare
 
 Result = Any  # Prepared | PageFormatError | whatever `known` reports for a page it recognises
 
-_POLL_S = 1.0  # how often a writer waiting on the worker checks that it is still alive
+_POLL_S = 1.0  # how often a process waiting on the other checks that it is still alive
+_IDLE_S = 0.002  # how often an idle worker looks whether the window has moved
 
 
 class ParseAhead:
@@ -38,11 +41,13 @@ class ParseAhead:
         self.claimed = ctx.Array("b", max(len(files), 1), lock=False)
         self.limit = ctx.Value("i", 0, lock=False)  # the worker may claim pages below this
         self.stop = ctx.Value("b", 0, lock=False)
-        self.changed = ctx.Condition()  # guards claimed, limit and stop
+        # Guards claimed, limit and stop. A plain lock taken with timeouts, never a Condition: a
+        # process killed while holding it must not leave the other one waiting forever.
+        self.lock = ctx.Lock()
         self.results: Any = ctx.Queue()
         self.process = None
         if worker and files:
-            args = ([str(f) for f in files], self.claimed, self.limit, self.stop, self.changed, self.results)
+            args = ([str(f) for f in files], self.claimed, self.limit, self.stop, self.lock, self.results)
             self.process = ctx.Process(target=_work, args=args, name="factbot-parser", daemon=True)
             self.process.start()
 
@@ -63,9 +68,8 @@ class ParseAhead:
         """Stop the worker (also when the writer gave up half way)."""
         if self.process is None:
             return
-        with self.changed:
+        with self._holding():
             self.stop.value = 1
-            self.changed.notify_all()
         self.results.cancel_join_thread()
         self.process.join(timeout=5)
         if self.process.is_alive():
@@ -84,9 +88,8 @@ class ParseAhead:
             if report is not None:
                 self.ready[index] = report
                 self.claimed[index] = 1  # not under the lock: the worker cannot see it before limit moves
-        with self.changed:
+        with self._holding():
             self.limit.value = end
-            self.changed.notify_all()
 
     def _next_result(self, wanted: int) -> None:
         """Make progress towards page `wanted`: take a result, or parse a page here, or wait."""
@@ -98,9 +101,22 @@ class ParseAhead:
             return
         self._receive(block=True)
 
+    @contextmanager
+    def _holding(self) -> Iterator[None]:
+        while not self.lock.acquire(timeout=_POLL_S):
+            self._check_worker()
+        try:
+            yield
+        finally:
+            self.lock.release()
+
+    def _check_worker(self) -> None:
+        if self.process is not None and not self.process.is_alive():
+            raise RuntimeError("the page parser process stopped unexpectedly")
+
     def _claim(self, wanted: int) -> int | None:
         """The page this thread should parse now: `wanted` if nobody started it, else the window's last."""
-        with self.changed:
+        with self._holding():
             for index in (wanted, *range(self.limit.value - 1, wanted, -1)):
                 if not self.claimed[index]:
                     self.claimed[index] = 1
@@ -114,8 +130,7 @@ class ParseAhead:
             except queue.Empty:
                 if not block:
                     return False
-                if self.process is None or not self.process.is_alive():
-                    raise RuntimeError("the page parser process stopped unexpectedly") from None
+                self._check_worker()
                 continue
             if isinstance(result, _Failure):
                 raise RuntimeError(f"parsing {self.files[index]} failed in the worker process:\n{result.text}")
@@ -130,27 +145,43 @@ class _Failure:
         self.text = text
 
 
-def _work(paths: list[str], claimed: Any, limit: Any, stop: Any, changed: Any, results: Any) -> None:
+def _work(paths: list[str], claimed: Any, limit: Any, stop: Any, lock: Any, results: Any) -> None:
     """The worker process: claim the next unclaimed page in the window, parse it, send it."""
     parent = os.getppid()
-    front = 0
+    index = -1
     while True:
-        with changed:
-            while True:
-                while front < len(paths) and front < limit.value and claimed[front]:
-                    front += 1
-                # A writer that stopped, or died (killed: this process was handed to another parent).
-                if stop.value or os.getppid() != parent:
-                    results.cancel_join_thread()  # nobody reads the rest: exit without flushing it
-                    return
-                if front >= len(paths):
-                    return
-                if front < limit.value:
-                    claimed[front] = 1
-                    break
-                changed.wait(timeout=_POLL_S)
+        index = _claim_next(len(paths), index + 1, claimed, limit, stop, lock, parent)
+        if index == _DONE:
+            return  # exiting flushes the results not yet sent
+        if index == _ABANDON:  # stopped, or the writer died: nobody reads the rest
+            results.cancel_join_thread()
+            return
         try:
-            result: Prepared | PageFormatError | _Failure = prepare(Path(paths[front]))
+            result: Prepared | PageFormatError | _Failure = prepare(Path(paths[index]))
         except Exception:  # a bug, not a bad page: the writer re-raises it with this traceback
             result = _Failure(traceback.format_exc())
-        results.put((front, result))
+        results.put((index, result))
+
+
+_DONE, _ABANDON = -1, -2
+
+
+def _claim_next(count: int, front: int, claimed: Any, limit: Any, stop: Any, lock: Any, parent: int) -> int:
+    """The first unclaimed page from `front` once the window reaches it; _DONE when none is left;
+    _ABANDON when the writer said stop or died (this process was handed to another parent)."""
+    while os.getppid() == parent:
+        if lock.acquire(timeout=_POLL_S):
+            try:
+                if stop.value:
+                    return _ABANDON
+                while front < count and front < limit.value and claimed[front]:
+                    front += 1
+                if front >= count:
+                    return _DONE
+                if front < limit.value:
+                    claimed[front] = 1
+                    return front
+            finally:
+                lock.release()
+        time.sleep(_IDLE_S)  # the window is full: the writer is the slower half just now
+    return _ABANDON
