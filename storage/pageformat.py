@@ -39,6 +39,10 @@ class PageFormatError(ValueError):
         where = f"{path}:{line}" if line else path
         super().__init__(f"{where}: {message}")
 
+    def __reduce__(self) -> tuple:
+        # Pages are parsed in another process; the default pickling would pass only the message.
+        return (PageFormatError, (self.path, self.line, self.reason))
+
 
 _PERSPECTIVES = re.compile(r"^Model Perspectives \((\d+)\)$")
 _FACTS = re.compile(r"^Facts \((\d+)\)$")

@@ -91,3 +91,12 @@ def test_missing_file(tmp_path):
     with pytest.raises(PageFormatError) as info:
         parse_file(tmp_path / "nope.txt")
     assert "nope.txt" in str(info.value)
+
+
+def test_format_error_survives_pickling():
+    """Pages are parsed in a worker process: the error must cross it with file and line intact."""
+    import pickle
+
+    error = pickle.loads(pickle.dumps(PageFormatError("pages/x.txt", 12, "source 'T' declares 3 facts but 2 follow it")))
+    assert (error.path, error.line, error.reason) == ("pages/x.txt", 12, "source 'T' declares 3 facts but 2 follow it")
+    assert str(error) == "pages/x.txt:12: source 'T' declares 3 facts but 2 follow it"

@@ -1,0 +1,60 @@
+"""Parsing ahead of the writer: page order, recognised pages skipped, and no hang or stray
+process when either side stops early or dies."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from storage.pageformat import PageFormatError
+from storage.parseahead import ParseAhead
+from storage.prepare import Prepared
+from storage.synthetic import PAGE_FACTS, write_corpus
+from tests.conftest import SEED
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("pages")
+    list(write_corpus(folder, 30 * PAGE_FACTS, SEED))
+    (folder / "zz_broken.txt").write_text("concept\nonly a name\n", encoding="utf-8")
+    return sorted(folder.glob("*.txt"))
+
+
+def _concept(result: object) -> str:
+    return result.concept if isinstance(result, Prepared) else type(result).__name__
+
+
+@pytest.mark.parametrize("worker", [True, False])
+def test_results_come_in_file_order_and_known_pages_are_not_parsed(files, worker):
+    known = {files[3]: "seen before", files[10]: "seen before"}
+    with ParseAhead(files, known.get, window=8, worker=worker) as pages:
+        results = list(pages)
+    assert len(results) == len(files)
+    assert results[3] == results[10] == "seen before"
+    parsed = [r for i, r in enumerate(results) if i not in (3, 10)]
+    assert all(isinstance(r, Prepared) for r in parsed[:-1]) and isinstance(parsed[-1], PageFormatError)
+    assert [r.path for r in parsed[:-1]] == [str(f) for i, f in enumerate(files[:-1]) if i not in (3, 10)]
+
+
+def test_stopping_early_ends_the_worker(files):
+    with ParseAhead(files, lambda path: None, window=8, worker=True) as pages:
+        process = pages.process
+        next(iter(pages))
+    assert process is not None and not process.is_alive()
+
+
+def test_a_dead_worker_is_an_error_not_a_hang(files):
+    """The worker dies holding page 0 (claimed, never sent): the writer must not wait forever."""
+    started = time.monotonic()
+    with ParseAhead(files, lambda path: None, window=2, worker=True) as pages:
+        os.kill(pages.process.pid, signal.SIGKILL)  # no window is open yet: it has claimed nothing
+        pages.process.join()
+        pages.claimed[0] = 1
+        with pytest.raises(RuntimeError, match="parser process stopped"):
+            list(pages)
+    assert time.monotonic() - started < 30
