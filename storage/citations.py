@@ -28,7 +28,7 @@ _ONE = re.compile(r"\[fact:(?P<num>\d+)\|(?P<label>[^\]]*)\]|\[(?P<nums>\d+(?:\s
 _ANY = r"\[fact:\d+\|[^\]]*\]|\[\d+(?:\s*,\s*\d+)*\]"
 _RUN = re.compile(rf"\s*(?:{_ANY})(?:\s*,\s*(?:{_ANY}))*")
 _WORD_SPAN = re.compile(r"\S+")
-_LEADS = re.compile(r"^[^\w\n]*([^\W_]*)", re.M)  # the first word of each line, possibly empty
+_LEADS = re.compile(r"^[^\w\n]*([^\W_]*)", re.MULTILINE)  # the first word of each line, possibly empty
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,14 @@ from pathlib import Path
 from typing import NamedTuple
 
 from storage.citations import CitationResolver, extract_citations
-from storage.records import FACT_TYPES, FactRecord, Page, Paragraph, Perspective, SourceRecord
+from storage.records import (
+    FACT_TYPES,
+    FactRecord,
+    Page,
+    Paragraph,
+    Perspective,
+    SourceRecord,
+)
 
 MAX_PAGE_BYTES = 20 * 1024 * 1024
 

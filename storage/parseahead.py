@@ -68,8 +68,9 @@ class ParseAhead:
         """Stop the worker (also when the writer gave up half way)."""
         if self.process is None:
             return
-        with self._holding():
+        if self.lock.acquire(timeout=_POLL_S):  # not forever: the worker may have died holding it
             self.stop.value = 1
+            self.lock.release()
         self.results.cancel_join_thread()
         self.process.join(timeout=5)
         if self.process.is_alive():
@@ -111,7 +112,8 @@ class ParseAhead:
             self.lock.release()
 
     def _check_worker(self) -> None:
-        if self.process is not None and not self.process.is_alive():
+        """Raise if there is no worker left to wait for."""
+        if self.process is None or not self.process.is_alive():
             raise RuntimeError("the page parser process stopped unexpectedly")
 
     def _claim(self, wanted: int) -> int | None:

@@ -44,6 +44,14 @@ def pages(tmp_path: Path) -> list[Path]:
     return paths
 
 
+def _edit_first_claim(page: Path, target: Path) -> None:
+    """Write `page` to `target` with its first claim's text changed (one fact's content)."""
+    lines = page.read_text(encoding="utf-8").splitlines()
+    first_fact = next(i for i, line in enumerate(lines) if line.startswith("claim"))
+    lines[first_fact] += " (edited)"
+    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def _check_invariants(db: Path, pages: list[Path]) -> dict[tuple[str, int], str]:
     """Every id unique, indexed and derived from its fact's key; citations point at their page's
     facts. Returns (concept, position) -> id."""
@@ -87,10 +95,7 @@ def test_clashes_with_earlier_batches_and_reloads_keep_ids(tiny_ids, pages, tmp_
     # Edit one fact of each page and reload all three in one batch, in reverse order.
     monkeypatch.setattr(storage.loader, "BATCH_FACTS", 100_000)
     for path in pages:
-        lines = path.read_text(encoding="utf-8").splitlines()
-        first_fact = next(i for i, line in enumerate(lines) if line.startswith("claim"))
-        lines[first_fact] += " (edited)"
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        _edit_first_claim(path, path)
     report = load_paths(db, list(reversed(pages)))
     assert [p.status for p in report.pages] == ["updated"] * 3
     assert all(p.added == 1 and p.removed == 1 and p.kept == 284 for p in report.pages), report.pages
@@ -124,10 +129,7 @@ def test_a_reloaded_page_takes_back_ids_a_new_page_claimed_first(tiny_ids, pages
     load_paths(db, pages[:1])
     before = _check_invariants(db, pages[:1])
     seed = pages[0]
-    lines = seed.read_text(encoding="utf-8").splitlines()
-    first_fact = next(i for i, line in enumerate(lines) if line.startswith("claim"))
-    lines[first_fact] += " (edited)"
-    seed.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _edit_first_claim(seed, seed)
     # The new page is written first in the batch and wants many ids the seed's facts hold.
     report = load_paths(db, [pages[1], seed])
     assert [(p.status, p.added, p.removed, p.kept) for p in report.pages] == [
@@ -142,10 +144,7 @@ def test_the_same_page_twice_in_one_batch(tiny_ids, pages, tmp_path):
     db = tmp_path / "db.sqlite3"
     again = tmp_path / "again" / "ketamine.txt"
     again.parent.mkdir()
-    lines = pages[0].read_text(encoding="utf-8").splitlines()
-    first_fact = next(i for i, line in enumerate(lines) if line.startswith("claim"))
-    lines[first_fact] += " (edited)"
-    again.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _edit_first_claim(pages[0], again)
     report = load_paths(db, [pages[0], pages[1], again])
     assert [(p.status, p.kept) for p in report.pages] == [("added", 0), ("added", 0), ("updated", 284)]
     _check_invariants(db, [again, pages[1]])
