@@ -60,7 +60,7 @@ class Library:
     def __init__(self, conn: aiosqlite.Connection, path: str | Path) -> None:
         self.conn = conn
         self.path = Path(path)
-        self.search = Searcher(conn)
+        self.search = Searcher(path)
         # One connection serves every concurrent command; write transactions must not interleave.
         self._writing = asyncio.Lock()
 
@@ -79,6 +79,7 @@ class Library:
         return library
 
     async def close(self) -> None:
+        await self.search.close()
         await self.conn.close()
 
     # -- loading ----------------------------------------------------------------------------

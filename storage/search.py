@@ -14,20 +14,31 @@ candidates, rerank them with rapidfuzz and corpus statistics.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
 
-import aiosqlite
 from rapidfuzz import fuzz, process
+
+from storage.db import connect_sync
 
 from storage.textnorm import STOP_WORDS, fold, words
 from storage.vocabulary import Vocabulary
+
+T = TypeVar("T")
 
 MAX_GROUPS = 12  # a 5,000-character paste is searched by its first content words
 MAX_WORD = 40
 CANDIDATES = 60
 RANKABLE_DF = 4_000  # above this many matches bm25 ordering costs more than it is worth
 FUZZY_WORD = 0.85
+SEARCH_THREADS = 2  # one search's SQL (the GIL released) overlaps another's ranking
 CITED_SOURCES, CITED_FACTS = 2, 20  # facts taken from sources whose citation matches the query
 SOURCE_MATCH = 40.0  # a source's citation must answer this much of the query (score 0-100)  # rapidfuzz ratio for a word in a fact to count as a near match
 
@@ -75,38 +86,80 @@ def escape_fts(words_: tuple[str, ...]) -> str:
 
 
 class Searcher:
-    """Fact and source search over one database connection."""
+    """Fact and source search over read-only connections of its own.
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self.conn = conn
+    A search runs whole in one of SEARCH_THREADS threads: one hop from the event loop rather than
+    one per SQL statement (each aiosqlite round trip cost about 0.2 ms, up to half of a typical
+    search), and two threads so that one search's SQL overlaps another's ranking in a burst.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = path
+        self._threads = ThreadPoolExecutor(max_workers=SEARCH_THREADS, thread_name_prefix="factbot-search")
+        self._local = threading.local()  # each search thread's connection
+        self._opened: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()  # guards the vocabulary cache and _opened
         self._vocab: Vocabulary | None = None
         self._data_version: int | None = None
-        self._lock = asyncio.Lock()
         self._signature: tuple | None = None
-        self._cites: dict[int, list[str]] = {}  # source id -> citation words; cleared with the vocabulary
+        self._stale = False
 
     def invalidate(self) -> None:
-        """Forget the cached vocabulary (after this connection loaded pages)."""
-        self._vocab = None
-        self._cites.clear()
+        """Forget the cached vocabulary (after pages were loaded); takes effect at the next search."""
+        self._stale = True
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self._threads.shutdown, wait=True)
+        with self._lock:
+            for conn in self._opened:
+                conn.close()
+            self._opened.clear()
 
     async def vocabulary(self) -> Vocabulary:
-        """The cached vocabulary, rebuilt when another connection has changed the data."""
-        async with self._lock:
-            async with self.conn.execute("PRAGMA data_version") as cursor:
-                (version,) = await cursor.fetchone()
+        """The cached vocabulary, rebuilt when the data has changed."""
+        return await self._run(self._vocabulary)
+
+    async def facts(
+        self, query: str, filters: Filters = Filters(), limit: int = 50, prefix_last: bool = False
+    ) -> tuple[list[Scored], QueryPlan]:
+        """Ranked facts for `query` (at most `limit`), and the plan that was searched."""
+        return await self._run(self._facts, query, filters, limit, prefix_last)
+
+    async def sources(self, query: str, concept_id: int | None = None, limit: int = 10) -> list[Scored]:
+        """Sources ranked by title, domain, publisher, authors and year (rowid = source id)."""
+        return await self._run(self._sources, query, concept_id, limit)
+
+    async def suggest(self, query: str, limit: int = 3) -> list[str]:
+        """Up to `limit` corpus words or source titles close to what was typed."""
+        return await self._run(self._suggest, query, limit)
+
+    async def _run(self, work: Callable[..., T], *args: object) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._threads, functools.partial(work, *args))
+
+    # Everything below runs in a search thread.
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = connect_sync(self.path)
+            conn.execute("PRAGMA query_only = ON")
+            with self._lock:
+                self._opened.append(conn)
+        return conn
+
+    def _vocabulary(self) -> Vocabulary:
+        conn = self._conn()
+        with self._lock:
+            if self._stale:
+                self._vocab, self._stale = None, False
+            (version,) = conn.execute("PRAGMA data_version").fetchone()
             if self._vocab is None or version != self._data_version:
-                signature = await self._corpus_signature()
+                signature = tuple(conn.execute("SELECT count(*), max(id), max(loaded_at) FROM concepts").fetchone())
                 if self._vocab is None or signature != self._signature:
-                    self._cites.clear()  # source ids are reused when a page is reloaded
-                    self._vocab = await Vocabulary.load(self.conn)
+                    self._vocab = Vocabulary.load(conn)
                     self._signature = signature
                 self._data_version = version
             return self._vocab
-
-    async def _corpus_signature(self) -> tuple:
-        async with self.conn.execute("SELECT count(*), max(id), max(loaded_at) FROM concepts") as cursor:
-            return tuple(await cursor.fetchone())
 
     # -- planning ---------------------------------------------------------------------------
 
@@ -159,21 +212,20 @@ class Searcher:
 
     # -- facts ------------------------------------------------------------------------------
 
-    async def facts(
-        self, query: str, filters: Filters = Filters(), limit: int = 50, prefix_last: bool = False
+    def _facts(
+        self, query: str, filters: Filters, limit: int, prefix_last: bool
     ) -> tuple[list[Scored], QueryPlan]:
-        """Ranked facts for `query` (at most `limit`), and the plan that was searched."""
-        vocab = await self.vocabulary()
+        vocab = self._vocabulary()
         plan = self.plan(query, vocab, prefix_last)
         if plan.empty:
             return [], plan
-        candidates = await self._candidates(plan, filters, max(CANDIDATES, limit))
+        candidates = self._candidates(plan, filters, max(CANDIDATES, limit))
         if not prefix_last:  # autocomplete stays on the fast path: fact text only
-            for rowid in await self._cited_facts(plan, filters):
+            for rowid in self._cited_facts(plan, filters):
                 candidates.setdefault(rowid, 0.0)
         if not candidates:
             return [], plan
-        rows = await self._fetch(list(candidates))
+        rows = self._fetch(list(candidates), vocab.cites)
         scored = [
             Scored(rowid, _score(plan, rows[rowid], candidates[rowid])) for rowid in candidates if rowid in rows
         ]
@@ -181,26 +233,26 @@ class Searcher:
         scored.sort(key=lambda s: (-s.score, s.rowid))
         return scored[:limit], plan
 
-    async def _candidates(self, plan: QueryPlan, filters: Filters, k: int) -> dict[int, float]:
+    def _candidates(self, plan: QueryPlan, filters: Filters, k: int) -> dict[int, float]:
         """rowid -> bm25 order score (1.0 best, 0.0 unranked), from FTS5."""
         groups = sorted(plan.groups, key=lambda g: g.df)
         found: dict[int, float] = {}
         expressions = [" OR ".join(escape_fts(a.words) for a in g.alternatives) for g in groups]
         if len(groups) > 1:
             both = " AND ".join(f"({e})" for e in expressions)
-            await self._match(both, filters, k, ranked=groups[0].df <= RANKABLE_DF, into=found)
+            self._match(both, filters, k, ranked=groups[0].df <= RANKABLE_DF, into=found)
         rankable = [e for g, e in zip(groups, expressions) if g.df <= RANKABLE_DF]
         if len(found) < k and rankable:
-            await self._match(" OR ".join(f"({e})" for e in rankable), filters, k, ranked=True, into=found)
+            self._match(" OR ".join(f"({e})" for e in rankable), filters, k, ranked=True, into=found)
         if len(found) < k:
             for group, expression in zip(groups, expressions):
                 if group.df > RANKABLE_DF:
-                    await self._match(expression, filters, k - len(found), ranked=False, into=found)
+                    self._match(expression, filters, k - len(found), ranked=False, into=found)
                 if len(found) >= k:
                     break
         return found
 
-    async def _match(self, expression: str, filters: Filters, k: int, ranked: bool, into: dict[int, float]) -> None:
+    def _match(self, expression: str, filters: Filters, k: int, ranked: bool, into: dict[int, float]) -> None:
         where, params = ["fact_index MATCH ?"], [expression]
         join = ""
         if filters.fact_type or filters.concept_id is not None or filters.source_ids is not None:
@@ -216,13 +268,12 @@ class Searcher:
                 params.extend(filters.source_ids)
         order = "ORDER BY bm25(fact_index)" if ranked else ""
         sql = f"SELECT fact_index.rowid FROM fact_index {join} WHERE {' AND '.join(where)} {order} LIMIT ?"
-        async with self.conn.execute(sql, (*params, k)) as cursor:
-            rows = await cursor.fetchall()
+        rows = self._conn().execute(sql, (*params, k)).fetchall()
         for position, (rowid,) in enumerate(rows):
             if rowid not in into:
                 into[rowid] = (1.0 - position / max(len(rows), 1)) if ranked else 0.0
 
-    async def _matching_sources(self, plan: QueryPlan, concept_id: int | None, limit: int) -> list:
+    def _matching_sources(self, plan: QueryPlan, concept_id: int | None, limit: int) -> list:
         """(id, title, domain, publisher, authors, date) of sources matching any group, bm25 order."""
         expression = " OR ".join(f"({' OR '.join(escape_fts(a.words) for a in g.alternatives)})" for g in plan.groups)
         sql = (
@@ -232,12 +283,11 @@ class Searcher:
             + " ORDER BY bm25(source_index, 1.0, 0.8) LIMIT ?"
         )
         params = (expression, concept_id, limit) if concept_id is not None else (expression, limit)
-        async with self.conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return self._conn().execute(sql, params).fetchall()
 
-    async def _cited_facts(self, plan: QueryPlan, filters: Filters) -> list[int]:
+    def _cited_facts(self, plan: QueryPlan, filters: Filters) -> list[int]:
         """Facts of the sources whose citation (authors, title, publisher, year) answers the query."""
-        sources = await self._matching_sources(plan, filters.concept_id, 20)
+        sources = self._matching_sources(plan, filters.concept_id, 20)
         ranked = []
         for source_id, *cite in sources:
             if filters.source_ids is not None and source_id not in filters.source_ids:
@@ -249,33 +299,30 @@ class Searcher:
         for _, source_id in sorted(ranked)[:CITED_SOURCES]:
             sql = "SELECT rowid FROM facts WHERE source_id = ?" + (" AND type = ?" if filters.fact_type else "")
             params = (source_id, filters.fact_type) if filters.fact_type else (source_id,)
-            async with self.conn.execute(sql + f" ORDER BY position LIMIT {CITED_FACTS}", params) as cursor:
-                rowids.extend(r for (r,) in await cursor.fetchall())
+            rows = self._conn().execute(sql + f" ORDER BY position LIMIT {CITED_FACTS}", params).fetchall()
+            rowids.extend(r for (r,) in rows)
         return rowids
 
-    async def _fetch(self, rowids: list[int]) -> dict[int, tuple[list[str], list[str]]]:
-        """Folded words of each fact's text and of its citation."""
+    def _fetch(self, rowids: list[int], cites: dict[int, list[str]]) -> dict[int, tuple[list[str], list[str]]]:
+        """Folded words of each fact's text and of its citation (`cites` caches the latter)."""
         marks = ",".join("?" * len(rowids))
-        async with self.conn.execute(f"SELECT rowid, text, source_id FROM facts WHERE rowid IN ({marks})", rowids) as c:
-            facts = await c.fetchall()
-        missing = sorted({source_id for _, _, source_id in facts} - self._cites.keys())
+        facts = self._conn().execute(f"SELECT rowid, text, source_id FROM facts WHERE rowid IN ({marks})", rowids).fetchall()
+        missing = sorted({source_id for _, _, source_id in facts} - cites.keys())
         if missing:
             marks = ",".join("?" * len(missing))
             sql = f"SELECT id, title, domain, publisher, authors, date FROM sources WHERE id IN ({marks})"
-            async with self.conn.execute(sql, missing) as cursor:
-                for source_id, *rest in await cursor.fetchall():
-                    self._cites[source_id] = _cite_words(*rest)
-        return {rowid: (words(text), self._cites[source_id]) for rowid, text, source_id in facts}
+            for source_id, *rest in self._conn().execute(sql, missing).fetchall():
+                cites[source_id] = _cite_words(*rest)
+        return {rowid: (words(text), cites[source_id]) for rowid, text, source_id in facts}
 
     # -- sources ----------------------------------------------------------------------------
 
-    async def sources(self, query: str, concept_id: int | None = None, limit: int = 10) -> list[Scored]:
-        """Sources ranked by title, domain, publisher, authors and year (rowid = source id)."""
-        vocab = await self.vocabulary()
+    def _sources(self, query: str, concept_id: int | None, limit: int) -> list[Scored]:
+        vocab = self._vocabulary()
         plan = self.plan(query, vocab)
         if plan.empty:
             return []
-        rows = await self._matching_sources(plan, concept_id, 200)
+        rows = self._matching_sources(plan, concept_id, 200)
         typed = " ".join(g.typed for g in plan.groups)
         scored = []
         for position, (source_id, title, domain, publisher, authors, date) in enumerate(rows):
@@ -290,9 +337,8 @@ class Searcher:
 
     # -- did you mean -----------------------------------------------------------------------
 
-    async def suggest(self, query: str, limit: int = 3) -> list[str]:
-        """Up to `limit` corpus words or source titles close to what was typed."""
-        vocab = await self.vocabulary()
+    def _suggest(self, query: str, limit: int) -> list[str]:
+        vocab = self._vocabulary()
         typed = [w for w in words(query)[:MAX_GROUPS] if w not in STOP_WORDS]
         suggestions: list[str] = []
         if typed:

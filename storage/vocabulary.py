@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import bisect
 import math
+import sqlite3
 from dataclasses import dataclass, field
 
-import aiosqlite
 from rapidfuzz import fuzz, process
 
 from storage.textnorm import fold
@@ -29,35 +29,34 @@ class Vocabulary:
     long_acronym: dict[str, set[str]] = field(default_factory=dict)  # reverse
     source_titles: list[str] = field(default_factory=list)
     folded_titles: list[str] = field(default_factory=list)
+    # Source id -> the words of its citation, filled as searches need them; it lives exactly as long
+    # as this vocabulary because source ids are reused when a page is reloaded.
+    cites: dict[int, list[str]] = field(default_factory=dict)
 
     @classmethod
-    async def load(cls, conn: aiosqlite.Connection) -> Vocabulary:
+    def load(cls, conn: sqlite3.Connection) -> Vocabulary:
         """Read the vocabulary of the fact index and the learned acronyms."""
-        async with conn.execute("SELECT count(*) FROM facts") as cursor:
-            (documents,) = await cursor.fetchone()
-        async with conn.execute("SELECT term, doc FROM fact_terms") as cursor:
-            df = {term: doc for term, doc in await cursor.fetchall()}
+        (documents,) = conn.execute("SELECT count(*) FROM facts").fetchone()
+        df = {term: doc for term, doc in conn.execute("SELECT term, doc FROM fact_terms")}
         # Words only a citation has (an author's name) are corpus words too.
-        async with conn.execute("SELECT term, doc FROM source_terms") as cursor:
-            for term, doc in await cursor.fetchall():
-                df.setdefault(term, doc)
+        for term, doc in conn.execute("SELECT term, doc FROM source_terms"):
+            df.setdefault(term, doc)
         by_length: dict[int, list[str]] = {}
         for term in df:
             if term.isalpha():
                 by_length.setdefault(len(term), []).append(term)
         vocab = cls(documents, df, sorted(df), by_length)
         # The long forms most pages agree on; a one-off variant ("brain derived trophic ...") is noise.
-        async with conn.execute(
+        rows = conn.execute(
             "SELECT short, long FROM (SELECT short, long, row_number() OVER"
             " (PARTITION BY short ORDER BY count(*) DESC, long) AS rank FROM acronyms GROUP BY short, long)"
             " WHERE rank <= ?",
             (MAX_LONG_FORMS,),
-        ) as cursor:
-            for short, long in await cursor.fetchall():
-                vocab.acronym_long.setdefault(short, set()).add(long)
-                vocab.long_acronym.setdefault(long, set()).add(short)
-        async with conn.execute("SELECT DISTINCT title FROM sources ORDER BY title") as cursor:
-            vocab.source_titles = [title for (title,) in await cursor.fetchall()]
+        )
+        for short, long in rows:
+            vocab.acronym_long.setdefault(short, set()).add(long)
+            vocab.long_acronym.setdefault(long, set()).add(short)
+        vocab.source_titles = [title for (title,) in conn.execute("SELECT DISTINCT title FROM sources ORDER BY title")]
         vocab.folded_titles = [fold(title) for title in vocab.source_titles]
         return vocab
 
