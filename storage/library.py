@@ -29,8 +29,8 @@ from storage.answers import (
     SourceAnswer,
     SourceInfo,
     SourceView,
+    SynthesisAnswer,
 )
-from storage.answers import SynthesisAnswer
 from storage.loader import LoadReport, fact_key_of, load_paths
 from storage.pageformat import PageFormatError
 from storage.records import FACT_TYPES

@@ -27,7 +27,6 @@ from typing import TypeVar
 from rapidfuzz import fuzz, process
 
 from storage.db import connect_sync
-
 from storage.textnorm import STOP_WORDS, fold, words
 from storage.vocabulary import Vocabulary
 
