@@ -215,15 +215,18 @@ def _insert_concept(conn: sqlite3.Connection, prepared: Prepared) -> int:
 
 
 def _insert_sources(conn: sqlite3.Connection, concept_id: int, prepared: Prepared) -> list[int]:
-    ids = []
-    for position, (row, (title, people)) in enumerate(zip(prepared.sources, prepared.source_search)):
-        cursor = conn.execute(
-            "INSERT INTO sources (concept_id, position, title, domain, publisher, authors, date, declared_facts)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (concept_id, position, *row),
-        )
-        ids.append(cursor.lastrowid)
-        conn.execute("INSERT INTO source_index (rowid, title, people) VALUES (?, ?, ?)", (cursor.lastrowid, title, people))
+    # Ids given here, not taken one insert at a time, so both tables take one executemany each.
+    first = _one(conn, "SELECT coalesce(max(id), 0) + 1 AS i FROM sources")["i"]
+    ids = list(range(first, first + len(prepared.sources)))
+    conn.executemany(
+        "INSERT INTO sources (id, concept_id, position, title, domain, publisher, authors, date, declared_facts)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(source_id, concept_id, position, *row) for position, (source_id, row) in enumerate(zip(ids, prepared.sources))],
+    )
+    conn.executemany(
+        "INSERT INTO source_index (rowid, title, people) VALUES (?, ?, ?)",
+        [(source_id, title, people) for source_id, (title, people) in zip(ids, prepared.source_search)],
+    )
     return ids
 
 
