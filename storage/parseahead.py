@@ -13,10 +13,12 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,19 +39,26 @@ class ParseAhead:
         self.known = known
         self.window = window
         self.ready: dict[int, Result] = {}  # parsed or recognised here, or received from the worker
+        self.process = None
+        self.results: Any = None
+        if not (worker and files):
+            # The writer parses everything itself: plain objects, no process or semaphore at all.
+            self.claimed: Any = bytearray(len(files))
+            self.limit: Any = _Value(0)  # the worker may claim pages below this
+            self.stop: Any = _Value(0)
+            self.lock: Any = threading.Lock()
+            return
         ctx = multiprocessing.get_context("spawn")  # not fork: the caller may be a threaded asyncio process
-        self.claimed = ctx.Array("b", max(len(files), 1), lock=False)
-        self.limit = ctx.Value("i", 0, lock=False)  # the worker may claim pages below this
+        self.claimed = ctx.Array("b", len(files), lock=False)
+        self.limit = ctx.Value("i", 0, lock=False)
         self.stop = ctx.Value("b", 0, lock=False)
         # Guards claimed, limit and stop. A plain lock taken with timeouts, never a Condition: a
         # process killed while holding it must not leave the other one waiting forever.
         self.lock = ctx.Lock()
-        self.results: Any = ctx.Queue()
-        self.process = None
-        if worker and files:
-            args = ([str(f) for f in files], self.claimed, self.limit, self.stop, self.lock, self.results)
-            self.process = ctx.Process(target=_work, args=args, name="factbot-parser", daemon=True)
-            self.process.start()
+        self.results = ctx.Queue()
+        args = ([str(f) for f in files], self.claimed, self.limit, self.stop, self.lock, self.results)
+        self.process = ctx.Process(target=_work, args=args, name="factbot-parser", daemon=True)
+        self.process.start()
 
     def __enter__(self) -> ParseAhead:
         return self
@@ -126,6 +135,10 @@ class ParseAhead:
         return None
 
     def _receive(self, block: bool) -> bool:
+        if self.results is None:  # no worker: nothing will ever arrive
+            if block:
+                self._check_worker()
+            return False
         while True:
             try:
                 index, result = self.results.get(block, _POLL_S)
@@ -138,6 +151,13 @@ class ParseAhead:
                 raise RuntimeError(f"parsing {self.files[index]} failed in the worker process:\n{result.text}")
             self.ready[index] = result
             return True
+
+
+@dataclass
+class _Value:
+    """Stands in for a shared multiprocessing value when there is no worker."""
+
+    value: int
 
 
 class _Failure:
