@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+import time
 from importlib import resources
 from pathlib import Path
 
@@ -30,8 +31,7 @@ def connect_sync(path: str | Path) -> sqlite3.Connection:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     conn.row_factory = sqlite3.Row
-    for pragma in _PRAGMAS:
-        conn.execute(pragma)
+    _set_up(conn)
     conn.create_function("fold", 1, fold, deterministic=True)  # migrations rebuild search text with it
     _migrate(conn)
     return conn
@@ -48,9 +48,25 @@ async def connect(path: str | Path) -> aiosqlite.Connection:
     return conn
 
 
+def _set_up(conn: sqlite3.Connection) -> None:
+    """Apply _PRAGMAS. When two processes create the database at once, SQLite answers one of them
+    "database is locked" at once from the switch to WAL (to avoid a deadlock it does not wait for
+    the other): that one tries again shortly, as the busy timeout would have."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            for pragma in _PRAGMAS:
+                conn.execute(pragma)
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 _PRAGMAS = (
-    "PRAGMA page_size = 8192",  # takes effect only when the file is created; a tenth faster to load
     f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
+    "PRAGMA page_size = 8192",  # takes effect only when the file is created; a tenth faster to load
     "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = NORMAL",
     "PRAGMA foreign_keys = ON",
