@@ -45,7 +45,6 @@ class CitationResolver:
     """Resolves citation labels against the facts of one page."""
 
     def __init__(self, fact_texts: list[str]) -> None:
-        self.texts = fact_texts
         self.folded = [fold(t) for t in fact_texts]
         self._contents: dict[int, list[str]] = {}
         self._by_lead: dict[str, list[int]] = {}

@@ -37,14 +37,14 @@ class FactIds:
         first_rowid: int,
         concept_id: int,
         reclaim: set[str],
-        check_table: bool,
     ) -> list[str]:
         """Ids for one page's facts (keys and their ID_LENGTH ids), stored at rowids first_rowid, ...
 
-        `reclaim` holds the ids the page's previous version owned. With `check_table`, ids owned by
-        earlier batches are skipped now rather than at the end of the batch (so a page whose facts
-        had lengthened ids reports them as kept).
+        `reclaim` holds the ids the page's previous version owned.
         """
+        # A page whose facts had lengthened ids skips the ids earlier batches own now, not at the
+        # end of the batch, so it gets its lengthened ids back and reports them as kept.
+        check_table = any(len(i) > ID_LENGTH for i in reclaim)
         self._pages.append((first_rowid, keys, concept_id))
         if not check_table and self._all_free(keys, short_ids):
             self.pending.update(zip(short_ids, range(first_rowid, first_rowid + len(keys))))
@@ -70,11 +70,10 @@ class FactIds:
             self._pages = [page for page in self._pages if page[0] not in forgotten]
         self.conn.executemany("DELETE FROM fact_ids WHERE id = ? AND fact = ?", [(i, r) for r, i in facts])
 
-    @property
     def next_rowid(self) -> int:
-        """The lowest rowid the next page may use: rowids only grow within a batch (see flush)."""
+        """The first facts rowid for the next page: rowids only grow within a batch (see flush)."""
         if not self._pages:
-            return 0
+            return self.conn.execute("SELECT coalesce(max(rowid), 0) + 1 FROM facts").fetchone()[0]
         first, keys, _ = self._pages[-1]
         return first + len(keys)
 

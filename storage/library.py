@@ -31,8 +31,9 @@ from storage.answers import (
     SourceView,
     SynthesisAnswer,
 )
-from storage.loader import LoadReport, fact_key_of, load_paths
+from storage.loader import LoadReport, load_paths
 from storage.pageformat import PageFormatError
+from storage.prepare import fact_key_of
 from storage.records import FACT_TYPES
 from storage.search import Filters, Searcher
 from storage.textnorm import fold

@@ -17,7 +17,7 @@ from storage.db import connect_sync
 from storage.factids import FactIds
 from storage.pageformat import PageFormatError
 from storage.parseahead import ParseAhead
-from storage.prepare import ID_LENGTH, Prepared, fact_key_of
+from storage.prepare import Prepared
 from storage.textnorm import fold
 
 BATCH_FACTS = 100_000
@@ -26,9 +26,6 @@ PROCESS_THRESHOLD = 8  # pages; fewer are parsed by the writer alone (a process 
 PARSE_WINDOW = 48  # pages parsed ahead at most: the worker keeps going while a batch commits
 _BATCH = 500
 _OF_CONCEPT = "source_id IN (SELECT id FROM sources WHERE concept_id = ?)"  # uses facts_by_source
-
-__all__ = ["ID_LENGTH", "LoadReport", "PageReport", "fact_key_of", "load_paths", "page_files"]
-
 
 @dataclass
 class PageReport:
@@ -170,10 +167,8 @@ def _write_page(conn: sqlite3.Connection, prepared: Prepared, ids: FactIds) -> P
         old_ids = _delete_concept(conn, row["id"], ids)
     concept_id = _insert_concept(conn, prepared)
     source_ids = _insert_sources(conn, concept_id, prepared)
-    first = max(_one(conn, "SELECT coalesce(max(rowid), 0) + 1 AS r FROM facts")["r"], ids.next_rowid)
-    # A page whose facts had lengthened ids checks the table now, so it gets them back and says so.
-    lengthened = any(len(i) > ID_LENGTH for i in old_ids)
-    fact_ids = ids.assign(prepared.keys, prepared.ids, first, concept_id, reclaim=old_ids, check_table=lengthened)
+    first = ids.next_rowid()
+    fact_ids = ids.assign(prepared.keys, prepared.ids, first, concept_id, reclaim=old_ids)
     _insert_facts(conn, concept_id, prepared, source_ids, fact_ids, first)
     _insert_text(conn, concept_id, prepared, fact_ids)
     new_ids = set(fact_ids)

@@ -36,10 +36,10 @@ MAX_GROUPS = 12  # a 5,000-character paste is searched by its first content word
 MAX_WORD = 40
 CANDIDATES = 60
 RANKABLE_DF = 4_000  # above this many matches bm25 ordering costs more than it is worth
-FUZZY_WORD = 0.85
+FUZZY_WORD = 0.85  # rapidfuzz ratio for a word in a fact to count as a near match
 SEARCH_THREADS = 2  # one search's SQL (the GIL released) overlaps another's ranking
 CITED_SOURCES, CITED_FACTS = 2, 20  # facts taken from sources whose citation matches the query
-SOURCE_MATCH = 40.0  # a source's citation must answer this much of the query (score 0-100)  # rapidfuzz ratio for a word in a fact to count as a near match
+SOURCE_MATCH = 40.0  # a source's citation must answer this much of the query (score 0-100)
 
 
 @dataclass(frozen=True)
@@ -381,7 +381,7 @@ def _merge_long_forms(chunks: list[list[str]], vocab: Vocabulary) -> list[list[s
     return merged
 
 
-def _presence(alternative: Alternative, body: list[str], body_set: set[str], body_text: str, cite_set: set[str]) -> float:
+def _presence(alternative: Alternative, body_set: set[str], body_text: str, cite_set: set[str]) -> float:
     if len(alternative.words) == 1:
         word = alternative.words[0]
         if word in body_set:
@@ -407,7 +407,7 @@ def _score(plan: QueryPlan, fact: tuple[list[str], list[str]], bm25_order: float
     body_text = f" {' '.join(body)} "
     total = covered = 0.0
     for group in plan.groups:
-        best = max(a.weight * _presence(a, body, body_set, body_text, cite_set) for a in group.alternatives)
+        best = max(a.weight * _presence(a, body_set, body_text, cite_set) for a in group.alternatives)
         total += group.weight
         covered += group.weight * best
     if covered == 0:

@@ -26,7 +26,7 @@ TINY = 2
 
 @pytest.fixture
 def tiny_ids(monkeypatch):
-    for module in (storage.prepare, storage.factids, storage.loader):
+    for module in (storage.prepare, storage.factids):
         monkeypatch.setattr(module, "ID_LENGTH", TINY)
 
 
