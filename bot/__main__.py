@@ -15,7 +15,7 @@ from bot.config import Config, ConfigError, load_config
 from bot.console import Console, interactive, run_lines
 from storage.library import Library
 from storage.loader import LoadReport, PageReport
-from storage.pageformat import PageFormatError
+from storage.pages.format import PageFormatError
 
 EXIT_CONFIG = 2
 

@@ -32,9 +32,9 @@ from storage.answers import (
     SynthesisAnswer,
 )
 from storage.loader import LoadReport, load_paths
-from storage.pageformat import PageFormatError
+from storage.pages.format import PageFormatError
 from storage.prepare import fact_key_of
-from storage.records import FACT_TYPES
+from storage.pages.records import FACT_TYPES
 from storage.search import Filters, Searcher
 from storage.textnorm import fold
 

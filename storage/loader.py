@@ -15,7 +15,7 @@ from pathlib import Path
 
 from storage.db import connect_sync
 from storage.factids import FactIds
-from storage.pageformat import PageFormatError
+from storage.pages.format import PageFormatError
 from storage.parseahead import ParseAhead
 from storage.prepare import Prepared
 from storage.textnorm import fold

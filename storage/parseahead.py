@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from storage.pageformat import PageFormatError
+from storage.pages.format import PageFormatError
 from storage.prepare import Prepared, prepare
 
 Result = Any  # Prepared | PageFormatError | whatever `known` reports for a page it recognises

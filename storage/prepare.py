@@ -11,9 +11,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from storage.acronyms import find_acronyms
-from storage.pageformat import PageFormatError, parse_file
-from storage.records import Page, SourceRecord
+from storage.pages.acronyms import find_acronyms
+from storage.pages.format import PageFormatError, parse_file
+from storage.pages.records import Page, SourceRecord
 from storage.textnorm import fold
 
 ID_LENGTH = 8  # 40 bits: a clash is unlikely below a million facts and handled when it happens

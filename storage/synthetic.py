@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from storage.pageformat import parse_file
-from storage.records import Page
+from storage.pages.format import parse_file
+from storage.pages.records import Page
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 PAGE_FACTS = 285  # as many facts as the seed

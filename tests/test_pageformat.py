@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from storage.pageformat import parse_file, parse_text
+from storage.pages.format import parse_file, parse_text
 from tests.conftest import SEED
 
 

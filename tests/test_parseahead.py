@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.pageformat import PageFormatError
+from storage.pages.format import PageFormatError
 from storage.parseahead import ParseAhead
 from storage.prepare import Prepared
 from storage.synthetic import PAGE_FACTS, write_corpus

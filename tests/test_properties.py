@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from bot.console import Console
 from bot.render import embeds
 from storage.library import Library, Refusal
-from storage.pageformat import MAX_PAGE_BYTES, PageFormatError, parse_bytes, parse_file
+from storage.pages.format import MAX_PAGE_BYTES, PageFormatError, parse_bytes, parse_file
 from tests.conftest import SEED
 
 SEED_BYTES = SEED.read_bytes()

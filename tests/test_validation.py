@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from storage.pageformat import PageFormatError, parse_bytes, parse_file, parse_text
+from storage.pages.format import PageFormatError, parse_bytes, parse_file, parse_text
 from tests.conftest import SEED
 
 TEXT = SEED.read_text(encoding="utf-8")

@@ -9,7 +9,7 @@ from discord import app_commands
 
 from bot.commands.respond import choices, concept_choices, in_time, send, send_paged
 from bot.render import embeds
-from storage.records import FACT_TYPES
+from storage.pages.records import FACT_TYPES
 
 if TYPE_CHECKING:
     from bot.client import FactBot

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from storage.records import Citation
+from storage.pages.records import Citation
 from storage.textnorm import STOP_WORDS, first_content_word, fold, words
 
 LABEL_THRESHOLD = 80.0  # below this a labelled citation is recorded unresolved

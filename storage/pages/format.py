@@ -23,8 +23,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from storage.citations import CitationResolver, extract_citations
-from storage.records import (
+from storage.pages.citations import CitationResolver, extract_citations
+from storage.pages.records import (
     FACT_TYPES,
     FactRecord,
     Page,

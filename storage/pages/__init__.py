@@ -1,0 +1,1 @@
+"""The concept page format: a page file -> records, with its citations and acronyms."""
