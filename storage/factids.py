@@ -16,7 +16,7 @@ import sqlite3
 from bisect import bisect_right
 from itertools import islice
 
-from storage.prepare import ID_LENGTH, short_id
+from storage.identity import ID_LENGTH, short_id
 
 
 class FactIds:

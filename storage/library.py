@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -33,7 +32,7 @@ from storage.answers import (
 )
 from storage.loader import LoadReport, load_paths
 from storage.pages.format import PageFormatError
-from storage.prepare import fact_key_of
+from storage.identity import fact_key_of, looks_like_id
 from storage.pages.records import FACT_TYPES
 from storage.search import Filters, Searcher
 from storage.textnorm import fold
@@ -42,7 +41,6 @@ log = logging.getLogger("factbot")
 
 MAX_RESULTS = 50  # facts one query can page through
 MAX_REASON = 500
-_FACT_ID = re.compile(r"^[a-z2-7]{8,16}$")
 
 _FACT_SQL = """
 SELECT f.rowid, f.id, f.type, f.text, c.name AS concept,
@@ -135,7 +133,7 @@ class Library:
     async def fact_by_id(self, fact_id: str, guild_id: int | None = None) -> FactView | None:
         """One fact by id (case-insensitive), or None."""
         fact_id = fact_id.strip().lower()
-        if not _FACT_ID.match(fact_id):
+        if not looks_like_id(fact_id):
             return None
         rowid = await self._value("SELECT fact FROM fact_ids WHERE id = ?", (fact_id,))
         if rowid is None:

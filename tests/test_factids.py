@@ -18,7 +18,8 @@ import storage.factids
 import storage.loader
 import storage.prepare
 from storage.loader import load_paths
-from storage.prepare import prepare, short_id
+from storage.identity import short_id
+from storage.prepare import prepare
 from tests.conftest import SEED
 
 TINY = 2

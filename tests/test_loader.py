@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from storage.library import Library
-from storage.prepare import ID_LENGTH
+from storage.identity import ID_LENGTH
 from tests.conftest import SEED
 
 
@@ -149,7 +149,7 @@ async def test_an_id_the_history_gives_other_content_is_never_reused(tmp_path):
     """A clash (same 40-bit prefix, other content) lengthens only the clashing id."""
     import sqlite3 as plain
 
-    from storage.prepare import short_id
+    from storage.identity import short_id
 
     probe = await Library.open(tmp_path / "probe.sqlite3")
     await probe.load([SEED])
