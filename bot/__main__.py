@@ -14,7 +14,7 @@ from pathlib import Path
 from bot.config import Config, ConfigError, load_config
 from bot.console import Console, interactive, run_lines
 from storage.library import Library
-from storage.loader import LoadReport, PageReport
+from storage.load.loader import LoadReport, PageReport
 from storage.pages.format import PageFormatError
 
 EXIT_CONFIG = 2

@@ -19,7 +19,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process, utils
 
 from storage.library import Library
-from storage.loader import load_paths
+from storage.load.loader import load_paths
 from storage.synthetic import write_corpus
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "ketamine.txt"

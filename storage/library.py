@@ -30,7 +30,7 @@ from storage.answers import (
     SourceView,
     SynthesisAnswer,
 )
-from storage.loader import LoadReport, load_paths
+from storage.load.loader import LoadReport, load_paths
 from storage.pages.format import PageFormatError
 from storage.identity import fact_key_of, looks_like_id
 from storage.pages.records import FACT_TYPES
@@ -86,7 +86,7 @@ class Library:
     async def load(
         self, paths: list[str | Path], progress: Callable[[int, int, object], None] | None = None
     ) -> LoadReport:
-        """Load pages (see storage.loader) in a worker thread; search sees the new vocabulary."""
+        """Load pages (see storage.load.loader) in a worker thread; search sees the new vocabulary."""
         try:
             return await asyncio.to_thread(load_paths, self.path, paths, progress)
         finally:

@@ -1,7 +1,7 @@
 """Fact ids under heavy clashing: 2-character ids (1,024 values) for three pages of 285 facts.
 
 Real ids have 8 characters (40 bits), so a clash is rare but certain to happen somewhere in a
-large corpus; shrinking the ids makes every path of storage.factids run: a clash inside one
+large corpus; shrinking the ids makes every path of storage.load.factids run: a clash inside one
 page, with a page written earlier in the same batch, with a fact of an earlier batch (found by
 the sorted insert at the end of a batch), a reloaded page taking its ids back, and an id the
 flag history gave to other content.
@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-import storage.factids
-import storage.loader
-import storage.prepare
-from storage.loader import load_paths
+import storage.load.factids
+import storage.load.loader
+import storage.load.prepare
+from storage.load.loader import load_paths
 from storage.identity import short_id
-from storage.prepare import prepare
+from storage.load.prepare import prepare
 from tests.conftest import SEED
 
 TINY = 2
@@ -27,7 +27,7 @@ TINY = 2
 
 @pytest.fixture
 def tiny_ids(monkeypatch):
-    for module in (storage.prepare, storage.factids):
+    for module in (storage.load.prepare, storage.load.factids):
         monkeypatch.setattr(module, "ID_LENGTH", TINY)
 
 
@@ -87,14 +87,14 @@ def test_one_batch_many_clashes(tiny_ids, pages, tmp_path):
 
 
 def test_clashes_with_earlier_batches_and_reloads_keep_ids(tiny_ids, pages, tmp_path, monkeypatch):
-    monkeypatch.setattr(storage.loader, "BATCH_FACTS", 1)  # every page its own batch
+    monkeypatch.setattr(storage.load.loader, "BATCH_FACTS", 1)  # every page its own batch
     db = tmp_path / "db.sqlite3"
     load_paths(db, pages[:1])
     load_paths(db, pages[1:])
     before = _check_invariants(db, pages)
 
     # Edit one fact of each page and reload all three in one batch, in reverse order.
-    monkeypatch.setattr(storage.loader, "BATCH_FACTS", 100_000)
+    monkeypatch.setattr(storage.load.loader, "BATCH_FACTS", 100_000)
     for path in pages:
         _edit_first_claim(path, path)
     report = load_paths(db, list(reversed(pages)))

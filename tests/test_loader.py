@@ -105,7 +105,7 @@ async def test_failed_load_leaves_database_unchanged(tmp_path, seed_copy):
 
 
 async def test_error_midway_through_a_page_rolls_back(tmp_path, monkeypatch):
-    import storage.loader as loader
+    import storage.load.loader as loader
 
     db_path = tmp_path / "db.sqlite3"
     lib = await Library.open(db_path)

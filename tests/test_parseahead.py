@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from storage.pages.format import PageFormatError
-from storage.parseahead import ParseAhead
-from storage.prepare import Prepared
+from storage.load.parseahead import ParseAhead
+from storage.load.prepare import Prepared
 from storage.synthetic import PAGE_FACTS, write_corpus
 from tests.conftest import SEED
 

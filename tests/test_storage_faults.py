@@ -10,8 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from storage.loader import BATCH_FACTS
-from storage.prepare import prepare
+from storage.load.loader import BATCH_FACTS
+from storage.load.prepare import prepare
 from storage.synthetic import PAGE_FACTS, write_corpus
 from tests.conftest import ROOT, SEED
 

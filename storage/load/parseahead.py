@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from storage.pages.format import PageFormatError
-from storage.prepare import Prepared, prepare
+from storage.load.prepare import Prepared, prepare
 
 Result = Any  # Prepared | PageFormatError | whatever `known` reports for a page it recognises
 

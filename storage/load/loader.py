@@ -14,10 +14,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from storage.db import connect_sync
-from storage.factids import FactIds
+from storage.load.factids import FactIds
 from storage.pages.format import PageFormatError
-from storage.parseahead import ParseAhead
-from storage.prepare import Prepared
+from storage.load.parseahead import ParseAhead
+from storage.load.prepare import Prepared
 from storage.textnorm import fold
 
 BATCH_FACTS = 100_000
@@ -78,7 +78,7 @@ def load_paths(
     left untouched. Valid pages are written in batches of about BATCH_FACTS facts per transaction
     (FTS5 indexes far faster that way); if writing fails, the whole batch is rolled back, so every
     page is either fully old or fully new. Pages are parsed ahead in a worker process (see
-    storage.parseahead) while the previous ones are written.
+    storage.load.parseahead) while the previous ones are written.
     """
     files = page_files(paths)
     report = LoadReport()
