@@ -34,7 +34,7 @@ from storage.load.loader import LoadReport, load_paths
 from storage.pages.format import PageFormatError
 from storage.identity import fact_key_of, looks_like_id
 from storage.pages.records import FACT_TYPES
-from storage.search import Filters, Searcher
+from storage.search.lexical import Filters, Searcher
 from storage.textnorm import fold
 
 log = logging.getLogger("factbot")

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 
-from storage.search import escape_fts
+from storage.search.lexical import escape_fts
 from tests.conftest import ROOT
 
 

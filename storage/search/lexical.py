@@ -28,7 +28,7 @@ from rapidfuzz import fuzz, process
 
 from storage.db import connect_sync
 from storage.textnorm import STOP_WORDS, fold, words
-from storage.vocabulary import Vocabulary
+from storage.search.vocabulary import Vocabulary
 
 T = TypeVar("T")
 
