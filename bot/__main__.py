@@ -180,7 +180,7 @@ def _need_token(config: Config) -> None:
 
 
 async def _generate(config: Config, args: argparse.Namespace) -> int:
-    from storage.synthetic import PAGE_FACTS, write_corpus
+    from bot.tools.synthetic import PAGE_FACTS, write_corpus
 
     written = list(write_corpus(Path(args.folder), args.pages * PAGE_FACTS, Path(config.storage.seeds) / "ketamine.txt"))
     print(f"wrote {len(written)} pages ({args.pages * PAGE_FACTS} facts) to {args.folder}")
@@ -188,7 +188,7 @@ async def _generate(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _bench(config: Config, args: argparse.Namespace) -> int:
-    from storage.bench import run_bench
+    from bot.tools.bench import run_bench
 
     return await run_bench(args.facts, args.queries, args.json, args.keep)
 

@@ -13,7 +13,7 @@ import pytest
 from storage.pages.format import PageFormatError
 from storage.load.parseahead import ParseAhead
 from storage.load.prepare import Prepared
-from storage.synthetic import PAGE_FACTS, write_corpus
+from bot.tools.synthetic import PAGE_FACTS, write_corpus
 from tests.conftest import SEED
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from storage.load.loader import BATCH_FACTS
 from storage.load.prepare import prepare
-from storage.synthetic import PAGE_FACTS, write_corpus
+from bot.tools.synthetic import PAGE_FACTS, write_corpus
 from tests.conftest import ROOT, SEED
 
 

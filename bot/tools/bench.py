@@ -20,9 +20,9 @@ from rapidfuzz import fuzz, process, utils
 
 from storage.library import Library
 from storage.load.loader import load_paths
-from storage.synthetic import write_corpus
+from bot.tools.synthetic import write_corpus
 
-SEED = Path(__file__).resolve().parent.parent / "seeds" / "ketamine.txt"
+SEED = Path(__file__).resolve().parents[2] / "seeds" / "ketamine.txt"
 
 FIXED_QUERIES = {
     "acronym": ["VEGF", "PCP", "KAP", "ECT", "BDNF", "5-HT2A", "CREB", "NMDA"],
