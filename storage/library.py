@@ -10,7 +10,6 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
 from pathlib import Path
 
 import aiosqlite
@@ -35,6 +34,8 @@ from storage.pages.format import PageFormatError
 from storage.identity import fact_key_of, looks_like_id
 from storage.pages.records import FACT_TYPES
 from storage.search.lexical import Filters, Searcher
+from storage.state import NotDisputed, StateStore
+from storage.state.sqlite import SqliteState
 from storage.textnorm import fold
 
 log = logging.getLogger("factbot")
@@ -56,12 +57,11 @@ class Refusal(ValueError):
 class Library:
     """One database, every question the product answers."""
 
-    def __init__(self, conn: aiosqlite.Connection, path: str | Path) -> None:
+    def __init__(self, conn: aiosqlite.Connection, path: str | Path, state: StateStore | None = None) -> None:
         self.conn = conn
         self.path = Path(path)
         self.search = Searcher(path)
-        # One connection serves every concurrent command; write transactions must not interleave.
-        self._writing = asyncio.Lock()
+        self.state: StateStore = state if state is not None else SqliteState(conn)
 
     @classmethod
     async def open(cls, path: str | Path) -> Library:
@@ -86,11 +86,18 @@ class Library:
     async def load(
         self, paths: list[str | Path], progress: Callable[[int, int, object], None] | None = None
     ) -> LoadReport:
-        """Load pages (see storage.load.loader) in a worker thread; search sees the new vocabulary."""
+        """Load pages (see storage.load.loader) in a worker thread; search sees the new vocabulary.
+
+        Each page report names the removed facts that had an open dispute (their history is kept)."""
+        flagged = await self.state.flagged_keys()
         try:
-            return await asyncio.to_thread(load_paths, self.path, paths, progress)
+            report = await asyncio.to_thread(load_paths, self.path, paths, progress, flagged)
         finally:
             self.search.invalidate()
+        for page in report.pages:
+            if page.removed_ids:
+                page.orphaned_flags = sorted(await self.state.open_disputes(page.removed_ids, None))
+        return report
 
     async def is_empty(self) -> bool:
         return await self._value("SELECT count(*) FROM concepts") == 0
@@ -173,7 +180,7 @@ class Library:
         marks = ",".join("?" * len(rowids))
         async with self.conn.execute(f"{_FACT_SQL} WHERE f.rowid IN ({marks})", rowids) as cursor:
             rows = await cursor.fetchall()
-        disputes = await self._open_disputes([r["id"] for r in rows], guild_id)
+        disputes = await self.state.open_disputes([r["id"] for r in rows], guild_id)
         return {
             r["rowid"]: FactView(
                 r["id"], r["type"], r["text"], None, r["concept"], _source(r), tuple(disputes.get(r["id"], ()))
@@ -230,12 +237,9 @@ class Library:
             row["id"], row["title"], row["domain"], row["publisher"], tuple(json.loads(row["authors"])),
             row["date"], row["declared_facts"], row["concept"],
         )
-        # CROSS JOIN keeps the source's facts as the outer loop (facts.id has no index of its own).
-        sql = ("SELECT DISTINCT fl.fact_id FROM facts f CROSS JOIN flags fl ON fl.fact_id = f.id"
-               " WHERE f.source_id = ? AND fl.status = 'open'" + (" AND fl.guild_id = ?" if guild_id is not None else ""))
-        params = (source_id, guild_id) if guild_id is not None else (source_id,)
-        async with self.conn.execute(sql + " ORDER BY fl.fact_id", params) as cursor:
-            disputed = [fact_id for (fact_id,) in await cursor.fetchall()]
+        async with self.conn.execute("SELECT id FROM facts WHERE source_id = ?", (source_id,)) as cursor:
+            fact_ids = [fact_id for (fact_id,) in await cursor.fetchall()]
+        disputed = sorted(await self.state.open_disputes(fact_ids, guild_id))
         return SourceView(info, score, counts, [views[r] for r in rowids], disputed)
 
     # -- synthesis --------------------------------------------------------------------------
@@ -272,7 +276,7 @@ class Library:
             (concept_id,),
         ) as cursor:
             rows = await cursor.fetchall()
-        disputed = await self._open_disputes([r["fact_id"] for r in rows if r["fact_id"]], guild_id)
+        disputed = await self.state.open_disputes([r["fact_id"] for r in rows if r["fact_id"]], guild_id)
         grouped: dict[tuple[str, int], list[CitationView]] = {}
         for r in rows:
             grouped.setdefault((r["block"], r["item"]), []).append(
@@ -316,118 +320,32 @@ class Library:
     async def _record(
         self, fact: FactView, action: str, reason: str, actor: str, actor_id: int | None, guild_id: int
     ) -> FlagEvent:
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        status = "open" if action == "flag" else "resolved"
         key = fact_key_of(fact.concept, fact.source.title, fact.source.domain, fact.type, fact.text)
-        async with self._writing:
-            if action == "unflag":
-                # Checked under the lock: two moderators resolving at once write one event, not two.
-                current = await self._value("SELECT status FROM flags WHERE fact_id = ? AND guild_id = ?", (fact.id, guild_id))
-                if current != "open":
-                    raise Refusal(f"Fact {fact.id} is not disputed here.")
-            return await self._append(fact, action, reason, actor, actor_id, guild_id, now, status, key)
-
-    async def _append(
-        self, fact: FactView, action: str, reason: str, actor: str, actor_id: int | None, guild_id: int,
-        now: str, status: str, key: str,
-    ) -> FlagEvent:
-        await self.conn.execute("BEGIN IMMEDIATE")
         try:
-            cursor = await self.conn.execute(
-                "INSERT INTO flag_events (fact_id, guild_id, action, actor, actor_id, reason, at, fact_text, fact_key)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (fact.id, guild_id, action, actor, actor_id, reason, now, fact.text, key),
-            )
-            # A re-opened dispute starts a fresh list of reasons; an open one keeps collecting.
-            await self.conn.execute(
-                "INSERT INTO flags (fact_id, guild_id, status, opened_event, opened_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (fact_id, guild_id) DO UPDATE SET status = excluded.status,"
-                " updated_at = excluded.updated_at,"
-                " opened_event = CASE WHEN flags.status = 'open' THEN flags.opened_event ELSE excluded.opened_event END,"
-                " opened_at = CASE WHEN flags.status = 'open' THEN flags.opened_at ELSE excluded.opened_at END",
-                (fact.id, guild_id, status, cursor.lastrowid, now, now),
-            )
-            await self.conn.execute("COMMIT")
-        except BaseException:
-            await self.conn.execute("ROLLBACK")
-            raise
-        return FlagEvent(fact.id, guild_id, action, actor, actor_id, reason, now)
+            return await self.state.record(fact.id, fact.text, key, guild_id, action, reason, actor, actor_id)
+        except NotDisputed:
+            raise Refusal(f"Fact {fact.id} is not disputed here.") from None
 
     async def disputes(self, guild_id: int | None = None) -> list[Dispute]:
         """Open disputes (of one guild, or all), newest first."""
-        sql = "SELECT fact_id, guild_id FROM flags WHERE status = 'open'"
-        params: tuple = ()
-        if guild_id is not None:
-            sql += " AND guild_id = ?"
-            params = (guild_id,)
-        async with self.conn.execute(sql + " ORDER BY opened_at DESC, fact_id", params) as cursor:
-            rows = await cursor.fetchall()
-        by_fact = await self._open_disputes(sorted({r["fact_id"] for r in rows}), guild_id)
-        found = [d for r in rows for d in by_fact.get(r["fact_id"], []) if d.guild_id == r["guild_id"]]
-        return found
+        return await self.state.disputes(guild_id)
 
     async def dispute_fact_texts(self, fact_ids: list[str]) -> dict[str, str]:
         """The current text of each fact, or the text it had when last flagged if it is gone."""
         texts: dict[str, str] = {fact_id: "" for fact_id in fact_ids}
-        unique = sorted(texts)
-        for start in range(0, len(unique), 500):
-            batch = unique[start : start + 500]
-            marks = ",".join("?" * len(batch))
-            # Latest snapshot first, then the live text overwrites it where the fact still exists.
-            sql = (f"SELECT fact_id, fact_text FROM flag_events WHERE id IN (SELECT max(id) FROM flag_events"
-                   f" WHERE fact_id IN ({marks}) GROUP BY fact_id)")
-            live = f"SELECT i.id, f.text FROM fact_ids i JOIN facts f ON f.rowid = i.fact WHERE i.id IN ({marks})"
-            for sql_, params in ((sql, batch), (live, batch)):
-                async with self.conn.execute(sql_, params) as cursor:
-                    texts.update({fact_id: text for fact_id, text in await cursor.fetchall()})
-        return texts
-
-    async def history(self, fact_id: str, guild_id: int | None = None) -> list[FlagEvent]:
-        """Every flag and unflag of a fact, oldest first."""
-        sql = "SELECT * FROM flag_events WHERE fact_id = ?" + (" AND guild_id = ?" if guild_id is not None else "")
-        params = (fact_id, guild_id) if guild_id is not None else (fact_id,)
-        async with self.conn.execute(sql + " ORDER BY id", params) as cursor:
-            return [
-                FlagEvent(r["fact_id"], r["guild_id"], r["action"], r["actor"], r["actor_id"], r["reason"], r["at"])
-                for r in await cursor.fetchall()
-            ]
-
-    async def _open_disputes(self, fact_ids: list[str], guild_id: int | None) -> dict[str, list[Dispute]]:
-        """fact id -> its open disputes (one per guild), reasons since the dispute was opened."""
-        if not fact_ids:
-            return {}
-        found: dict[str, list[Dispute]] = {}
+        texts.update(await self.state.flagged_texts(fact_ids))
         unique = sorted(set(fact_ids))
         for start in range(0, len(unique), 500):
             batch = unique[start : start + 500]
             marks = ",".join("?" * len(batch))
-            sql = (
-                "SELECT fl.fact_id, fl.guild_id, fl.opened_at, e.reason, e.actor FROM flags fl"
-                " JOIN flag_events e ON e.fact_id = fl.fact_id AND e.guild_id = fl.guild_id"
-                "  AND e.action = 'flag' AND e.id >= fl.opened_event"
-                f" WHERE fl.status = 'open' AND fl.fact_id IN ({marks})"
-            )
-            params: list = list(batch)
-            if guild_id is not None:
-                sql += " AND fl.guild_id = ?"
-                params.append(guild_id)
-            async with self.conn.execute(sql + " ORDER BY fl.fact_id, fl.guild_id, e.id", params) as cursor:
-                rows = await cursor.fetchall()
-            grouped: dict[tuple[str, int], list] = {}
-            for r in rows:
-                grouped.setdefault((r["fact_id"], r["guild_id"]), []).append(r)
-            for (fact_id, gid), events in grouped.items():
-                found.setdefault(fact_id, []).append(
-                    Dispute(
-                        fact_id,
-                        gid,
-                        tuple(e["reason"] for e in events),
-                        tuple(dict.fromkeys(e["actor"] for e in events)),
-                        events[0]["opened_at"],
-                    )
-                )
-        return found
+            live = f"SELECT i.id, f.text FROM fact_ids i JOIN facts f ON f.rowid = i.fact WHERE i.id IN ({marks})"
+            async with self.conn.execute(live, batch) as cursor:
+                texts.update({fact_id: text for fact_id, text in await cursor.fetchall()})
+        return texts
+
+    async def history(self, fact_id: str, guild_id: int | None = None) -> list[FlagEvent]:
+        """Every flag and unflag of a fact, oldest first."""
+        return await self.state.history(fact_id, guild_id)
 
     # -- autocomplete -----------------------------------------------------------------------
 

@@ -24,7 +24,6 @@ BATCH_FACTS = 100_000
 LOAD_CACHE_KB = 256 * 1024
 PROCESS_THRESHOLD = 8  # pages; fewer are parsed by the writer alone (a process costs ~0.3 s to start)
 PARSE_WINDOW = 48  # pages parsed ahead at most: the worker keeps going while a batch commits
-_BATCH = 500
 _OF_CONCEPT = "source_id IN (SELECT id FROM sources WHERE concept_id = ?)"  # uses facts_by_source
 
 @dataclass
@@ -35,7 +34,8 @@ class PageReport:
     added: int = 0
     removed: int = 0
     kept: int = 0
-    orphaned_flags: list[str] = field(default_factory=list)  # open flags whose fact is gone
+    removed_ids: list[str] = field(default_factory=list)
+    orphaned_flags: list[str] = field(default_factory=list)  # removed facts with an open dispute (the library fills it)
 
 
 @dataclass
@@ -71,6 +71,7 @@ def load_paths(
     db_path: str | Path,
     paths: Iterable[str | Path],
     progress: Callable[[int, int, PageReport | PageFormatError], None] | None = None,
+    flagged: dict[str, str] | None = None,
 ) -> LoadReport:
     """Load every page under `paths`; a bad page is reported and skipped, the others still load.
 
@@ -85,7 +86,8 @@ def load_paths(
     conn = connect_sync(db_path)
     try:
         conn.execute(f"PRAGMA cache_size = -{LOAD_CACHE_KB}")  # index pages stay in memory while they grow
-        flagged = dict(conn.execute("SELECT DISTINCT fact_id, fact_key FROM flag_events").fetchall())
+        if flagged is None:
+            flagged = dict(conn.execute("SELECT DISTINCT fact_id, fact_key FROM flag_events").fetchall())
         # A new database has no page to recognise: no file needs hashing before it is parsed.
         any_loaded = _one(conn, "SELECT 1 FROM concepts LIMIT 1") is not None
         known = (lambda path: _unchanged(conn, path)) if any_loaded else (lambda path: None)
@@ -180,7 +182,7 @@ def _write_page(conn: sqlite3.Connection, prepared: Prepared, ids: FactIds) -> P
         added=len(new_ids - old_ids),
         removed=len(removed),
         kept=len(new_ids & old_ids),
-        orphaned_flags=_open_flags(conn, removed),
+        removed_ids=sorted(removed),
     )
 
 
@@ -273,25 +275,6 @@ def _insert_text(conn: sqlite3.Connection, concept_id: int, prepared: Prepared, 
     )
 
 
-def _open_flags(conn: sqlite3.Connection, fact_ids: set[str]) -> list[str]:
-    found: list[str] = []
-    for batch in _chunks(sorted(fact_ids), _BATCH):
-        marks = ",".join("?" * len(batch))
-        rows = _all(
-            conn, f"SELECT DISTINCT fact_id FROM flags WHERE status = 'open' AND fact_id IN ({marks})", batch
-        )
-        found.extend(r["fact_id"] for r in rows)
-    return sorted(found)
-
-
-def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
 def _one(conn: sqlite3.Connection, sql: str, params: tuple | list = ()) -> sqlite3.Row | None:
     return conn.execute(sql, params).fetchone()
 
-
-def _all(conn: sqlite3.Connection, sql: str, params: tuple | list = ()) -> list[sqlite3.Row]:
-    return conn.execute(sql, params).fetchall()

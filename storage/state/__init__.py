@@ -1,0 +1,42 @@
+"""State that people create (flags, their history, open disputes) behind one small interface.
+
+Facts are derived data any process can rebuild from the pages; this state is the part that must
+never be lost, so it lives apart from them, in a store of its own (SQLite by default).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from storage.answers import Dispute, FlagEvent
+
+
+class StateStore(Protocol):
+    """Flags, flag history and open disputes, per (fact id, guild)."""
+
+    async def record(
+        self, fact_id: str, fact_text: str, fact_key: str, guild_id: int, action: str, reason: str,
+        actor: str, actor_id: int | None,
+    ) -> FlagEvent:
+        """Append a flag or unflag to the history and update the dispute, in one transaction.
+
+        An unflag of a fact that has no open dispute in the guild raises NotDisputed."""
+
+    async def open_disputes(self, fact_ids: list[str], guild_id: int | None) -> dict[str, list[Dispute]]:
+        """fact id -> its open disputes (one per guild; all guilds when guild_id is None)."""
+
+    async def disputes(self, guild_id: int | None) -> list[Dispute]:
+        """Every open dispute (of one guild, or all), newest first."""
+
+    async def history(self, fact_id: str, guild_id: int | None) -> list[FlagEvent]:
+        """Every flag and unflag of a fact, oldest first."""
+
+    async def flagged_texts(self, fact_ids: list[str]) -> dict[str, str]:
+        """What each fact said when it was last flagged or unflagged (ids never flagged are absent)."""
+
+    async def flagged_keys(self) -> dict[str, str]:
+        """Every fact id the history names -> the content key it was given to."""
+
+
+class NotDisputed(LookupError):
+    """An unflag of a fact with no open dispute in that guild."""
