@@ -14,6 +14,8 @@ import aiosqlite
 from storage.textnorm import fold
 
 BUSY_TIMEOUT_MS = 30_000
+# SQLITE_BUSY and SQLITE_LOCKED: the codes, not the message text, which SQLite may word otherwise.
+_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 
 
 def migrations() -> list[tuple[int, str]]:
@@ -59,7 +61,7 @@ def _set_up(conn: sqlite3.Connection) -> None:
                 conn.execute(pragma)
             return
         except sqlite3.OperationalError as error:
-            if "locked" not in str(error) or time.monotonic() > deadline:
+            if getattr(error, "sqlite_errorcode", None) not in _BUSY_CODES or time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
 

@@ -58,3 +58,19 @@ def test_a_dead_worker_is_an_error_not_a_hang(files):
         with pytest.raises(RuntimeError, match="parser process stopped"):
             list(pages)
     assert time.monotonic() - started < 30
+
+
+def test_a_bug_in_the_worker_is_a_typed_error_naming_the_page(files):
+    """An exception that is not a page error, raised while the worker parsed a page, reaches the
+    writer as ParseWorkerError with the page's path and the worker's traceback."""
+    from storage.load.parseahead import ParseWorkerError, _Failure
+
+    with ParseAhead(files, lambda path: None, window=2, worker=True) as pages:
+        os.kill(pages.process.pid, signal.SIGKILL)
+        pages.process.join()
+        pages.claimed[0] = 1
+        pages.results.put((0, _Failure("Traceback (most recent call last):\nZeroDivisionError: boom")))
+        with pytest.raises(ParseWorkerError) as caught:
+            list(pages)
+    assert caught.value.page == str(files[0])
+    assert str(files[0]) in str(caught.value) and "ZeroDivisionError: boom" in str(caught.value)

@@ -25,6 +25,15 @@ from typing import Any
 from storage.pages.format import PageFormatError
 from storage.load.prepare import Prepared, prepare
 
+class ParseWorkerError(RuntimeError):
+    """The parse worker failed: a bug (with its traceback) while parsing `page`, or the process died."""
+
+    def __init__(self, page: str | None, detail: str) -> None:
+        super().__init__(f"parsing {page} failed in the worker process:\n{detail}" if page else detail)
+        self.page = page
+        self.detail = detail
+
+
 Result = Any  # Prepared | PageFormatError | whatever `known` reports for a page it recognises
 
 _POLL_S = 1.0  # how often a process waiting on the other checks that it is still alive
@@ -123,7 +132,7 @@ class ParseAhead:
     def _check_worker(self) -> None:
         """Raise if there is no worker left to wait for."""
         if self.process is None or not self.process.is_alive():
-            raise RuntimeError("the page parser process stopped unexpectedly")
+            raise ParseWorkerError(None, "the page parser process stopped unexpectedly")
 
     def _claim(self, wanted: int) -> int | None:
         """The page this thread should parse now: `wanted` if nobody started it, else the window's last."""
@@ -148,7 +157,7 @@ class ParseAhead:
                 self._check_worker()
                 continue
             if isinstance(result, _Failure):
-                raise RuntimeError(f"parsing {self.files[index]} failed in the worker process:\n{result.text}")
+                raise ParseWorkerError(str(self.files[index]), result.text)
             self.ready[index] = result
             return True
 
