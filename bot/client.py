@@ -10,6 +10,7 @@ import yarl
 from discord import app_commands
 
 from bot.commands import FEATURES
+from bot.commands.respond import apologise, tell
 from bot.config import Config, ConfigError
 from storage.library import Library
 
@@ -21,18 +22,10 @@ class FactTree(app_commands.CommandTree):
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         if isinstance(error, app_commands.CheckFailure):
-            message = str(error) or "You can't use this command here."
-        else:
-            command = interaction.command.name if interaction.command else "?"
-            log.error("command /%s failed", command, exc_info=error)
-            message = "Sorry, something went wrong while answering. The error was logged; please try again."
-        try:
-            if interaction.response.is_done():
-                await interaction.followup.send(message, ephemeral=True)
-            else:
-                await interaction.response.send_message(message, ephemeral=True)
-        except discord.HTTPException:
-            log.warning("could not tell the user about the error (interaction %s)", interaction.id)
+            await tell(interaction, str(error) or "You can't use this command here.")
+            return
+        command = interaction.command.name if interaction.command else "?"
+        await apologise(interaction, error, f"command /{command}")
 
 
 class FactBot(discord.Client):

@@ -9,36 +9,19 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Callable
+import textwrap
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from bot.render import jsonview, text
+from bot.spec import COMMANDS
+from storage.answers import FlagResult, Missing
 from storage.library import Library, Refusal
 
 CONSOLE_GUILD = 0  # disputes made from the console belong to "guild 0"
 
-# Each command: its main (positional) option, then the named options it accepts.
-COMMANDS: dict[str, tuple[str | None, tuple[str, ...]]] = {
-    "fact": ("query", ("type", "source", "concept", "page")),
-    "source": ("query", ("concept", "page")),
-    "synthesis": ("concept", ("perspective",)),
-    "flag": ("fact", ("reason",)),
-    "unflag": ("fact", ("reason",)),
-    "disputes": (None, ("page",)),
-    "help": (None, ()),
-}
-
-HELP = """Commands (the same as in Discord):
-  /fact <query> [type:claim] [source:<title or author>] [concept:<name>] [page:N]
-        best matching facts with their citations; a fact id shows that fact
-  /source [query] [concept:<name>] [page:N]   a source, its fact counts and a few facts
-  /synthesis [concept] [perspective:N]        the concept's synthesis, or one model perspective
-  /flag <fact id or text> reason:<why>        mark a fact as disputed (moderators)
-  /unflag <fact id> reason:<why>              resolve a dispute (moderators)
-  /disputes [page:N]                          open disputes
-  /help                                       this text
-Examples: /fact bdnf   /fact grunebaum 2017   /source montreal   /flag 7lm2vnhe reason:dose is wrong"""
+Answer = tuple[dict[str, Any], str]  # (JSON object, text)
 
 
 class UsageError(ValueError):
@@ -54,23 +37,21 @@ class Command:
         value = self.options.get(key)
         return value if value else None
 
-    def number(self, key: str, default: int | None = None) -> int | None:
+    def number(self, key: str) -> int | None:
         value = self.get(key)
-        if value is None:
-            return default
-        if not value.isdigit() or not 1 <= int(value) <= 10_000:
-            raise UsageError(f"{key}: expects a number from 1, not {value[:20]!r}")
-        return int(value)
+        return None if value is None else int(value)
 
 
 def parse_command(line: str) -> Command:
-    """'/fact bdnf type:claim' -> Command('fact', {'query': 'bdnf', 'type': 'claim'})."""
+    """'/fact bdnf type:claim' -> Command('fact', {'query': 'bdnf', 'type': 'claim'}), checked
+    against the command's spec (the same limits Discord enforces)."""
     line = line.strip()
     name, _, rest = line.lstrip("/").partition(" ")
     name = name.lower()
     if name not in COMMANDS:
         raise UsageError(f"unknown command {name[:30]!r}; try /help")
-    main, named = COMMANDS[name]
+    spec = COMMANDS[name]
+    named = [o.name for o in spec.options if o.name != spec.main]
     options: dict[str, str] = {}
     if named:
         # A named option's value runs to the next known "key:" or the end, so values keep spaces.
@@ -81,11 +62,30 @@ def parse_command(line: str) -> Command:
             options[key.lower()] = value.strip()
     else:
         positional = rest
-    if main:
-        options[main] = positional.strip()
+    if spec.main:
+        options[spec.main] = positional.strip()
     elif positional.strip():
-        raise UsageError(f"/{name} takes no text, only {', '.join(n + ':' for n in named) or 'nothing'}")
+        raise UsageError(f"/{name} takes no text, only {', '.join(n + ':' for n in named) or 'nothing'}; {spec.usage}")
+    for key, value in options.items():
+        try:
+            if value:
+                spec.option(key).check(value)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+    missing = [o.name for o in spec.options if o.required and not options.get(o.name)]
+    if missing:
+        raise UsageError(f"/{name} needs {' and '.join(missing)}, e.g. {spec.example}")
     return Command(name, options)
+
+
+def help_text() -> str:
+    """/help in the console: every command's usage and help line, from the spec."""
+    lines = ["Commands (the same as in Discord):"]
+    for spec in COMMANDS.values():
+        lines.append(f"  {spec.usage}")
+        lines.append(textwrap.fill(spec.help, 100, initial_indent=" " * 8, subsequent_indent=" " * 8))
+    lines.append("Examples: " + "   ".join(spec.example for spec in COMMANDS.values() if spec.name != "help"))
+    return "\n".join(lines)
 
 
 @dataclass
@@ -97,54 +97,64 @@ class Console:
     guild_id: int | None = None  # None: every guild's disputes
     per_page: int = 5
 
-    async def run(self, line: str) -> tuple[dict[str, Any], str]:
+    async def run(self, line: str) -> Answer:
         """(JSON object, text) for one command line; errors become {'error': ...}."""
         try:
             command = parse_command(line)
-            return await self._dispatch(command)
+            return await _HANDLERS[command.name](self, command)
         except (UsageError, Refusal) as exc:
             return {"command": _name(line), "error": str(exc)}, f"Sorry: {exc}"
 
-    async def _dispatch(self, c: Command) -> tuple[dict[str, Any], str]:
-        lib, guild = self.library, self.guild_id
-        page = (c.number("page", 1) or 1) - 1
-        if c.name == "fact":
-            query = c.get("query")
-            if not query:
-                raise UsageError("/fact needs a query, e.g. /fact bdnf")
-            answer = await lib.fact(
-                query, fact_type=c.get("type"), source=c.get("source"), concept=c.get("concept"),
-                guild_id=guild, offset=page * self.per_page, limit=self.per_page,
-            )
-            return jsonview.fact_answer_json(answer), text.fact_answer(answer)
-        if c.name == "source":
-            answer = await lib.source(
-                c.get("query"), concept=c.get("concept"), guild_id=guild, offset=page * self.per_page,
-                limit=self.per_page,
-            )
-            return jsonview.source_answer_json(answer), text.source_answer(answer)
-        if c.name == "synthesis":
-            answer = await lib.synthesis(c.get("concept"), guild)
-            if answer is None:
-                raise Refusal(f"No concept named {c.get('concept')!r}." if c.get("concept") else "No concept is loaded.")
-            perspective = c.number("perspective")
-            if perspective is not None and perspective > len(answer.perspectives):
-                raise Refusal(f"{answer.concept} has perspectives 1-{len(answer.perspectives)}.")
-            return jsonview.synthesis_json(answer, perspective), text.synthesis(answer, perspective)
-        if c.name in ("flag", "unflag"):
-            fact, reason = c.get("fact"), c.get("reason")
-            if not fact or not reason:
-                raise UsageError(f"/{c.name} needs a fact and a reason, e.g. /{c.name} 7lm2vnhe reason:why")
-            guild_id = CONSOLE_GUILD if guild is None else guild
-            act = lib.flag if c.name == "flag" else lib.unflag
-            result = await act(fact, reason, self.operator, guild_id)
-            return jsonview.flag_json(c.name, result), text.flag_result(result)
-        if c.name == "disputes":
-            every = await lib.disputes(guild)
-            items = every[page * self.per_page : (page + 1) * self.per_page]
-            texts = await lib.dispute_fact_texts([d.fact_id for d in items])
-            return jsonview.disputes_json(items, texts), text.disputes(items, texts)
-        return {"command": "help", "text": HELP}, HELP
+    def _offset(self, c: Command) -> int:
+        return ((c.number("page") or 1) - 1) * self.per_page
+
+    async def fact(self, c: Command) -> Answer:
+        answer = await self.library.fact(
+            c.get("query") or "", fact_type=c.get("type"), source=c.get("source"), concept=c.get("concept"),
+            guild_id=self.guild_id, offset=self._offset(c), limit=self.per_page,
+        )
+        return jsonview.fact_answer_json(answer), text.fact_answer(answer)
+
+    async def source(self, c: Command) -> Answer:
+        answer = await self.library.source(
+            c.get("query"), concept=c.get("concept"), guild_id=self.guild_id, offset=self._offset(c),
+            limit=self.per_page,
+        )
+        return jsonview.source_answer_json(answer), text.source_answer(answer)
+
+    async def synthesis(self, c: Command) -> Answer:
+        perspective = c.number("perspective")
+        answer = await self.library.synthesis(c.get("concept"), self.guild_id, perspective)
+        if isinstance(answer, Missing):
+            return jsonview.missing_json("synthesis", answer), text.missing(answer)
+        return jsonview.synthesis_json(answer, perspective), text.synthesis(answer, perspective)
+
+    async def flag(self, c: Command) -> Answer:
+        return await self._moderate(c, self.library.flag)
+
+    async def unflag(self, c: Command) -> Answer:
+        return await self._moderate(c, self.library.unflag)
+
+    async def _moderate(self, c: Command, act: Callable[..., Awaitable[FlagResult]]) -> Answer:
+        guild_id = CONSOLE_GUILD if self.guild_id is None else self.guild_id
+        result = await act(c.get("fact"), c.get("reason"), self.operator, guild_id)
+        return jsonview.flag_json(c.name, result), text.flag_result(result)
+
+    async def disputes(self, c: Command) -> Answer:
+        every = await self.library.disputes(self.guild_id)
+        start = self._offset(c)
+        items = every[start : start + self.per_page]
+        texts = await self.library.dispute_fact_texts([d.fact_id for d in items])
+        return jsonview.disputes_json(items, texts, start, len(every)), text.disputes(items, texts, start, len(every))
+
+    async def help(self, c: Command) -> Answer:
+        shown = help_text()
+        return {"command": "help", "text": shown}, shown
+
+
+_HANDLERS: dict[str, Callable[[Console, Command], Awaitable[Answer]]] = {
+    name: getattr(Console, name) for name in COMMANDS
+}
 
 
 def _name(line: str) -> str:

@@ -42,6 +42,35 @@ class Dispute:
 
 
 @dataclass(frozen=True)
+class Missing:
+    """Why an answer is empty, in the one shape every renderer shows: what was asked for, what exists."""
+
+    what: str  # "fact" | "source" | "concept" | "type" | "perspective"
+    asked: str
+    choices: tuple[str, ...] = ()  # every valid value, when there are few enough to list
+    nearest: tuple[str, ...] = ()  # the closest things that do exist (did you mean)
+    as_filter: bool = False  # a filter of a search named nothing, so nothing was searched
+    scope: str = ""  # the concept a perspective number was asked of
+
+    @property
+    def message(self) -> str:
+        asked = " ".join(self.asked.split())[:200]
+        if self.what == "perspective":
+            return f"{self.scope} has perspectives 1-{len(self.choices)}; there is no perspective {asked}."
+        if self.what == "concept" and not asked:
+            return "No concept is loaded."
+        if self.choices:
+            text = f"No {self.what} “{asked}”; {self.what}s are {', '.join(self.choices)}."
+        elif self.as_filter:
+            text = f"No {self.what} matches the filter “{asked}”, so nothing was searched."
+        else:
+            text = f"No {self.what} matches “{asked}”."
+        if self.nearest:
+            text += " Did you mean: " + ", ".join(self.nearest) + "?"
+        return text
+
+
+@dataclass(frozen=True)
 class FactView:
     id: str
     type: str
@@ -66,10 +95,15 @@ class FactAnswer:
     results: list[FactView]
     total: int
     offset: int
-    suggestions: list[str] = field(default_factory=list)
+    missing: Missing | None = None  # why there are no results
     corrections: dict[str, str] = field(default_factory=dict)
     exact: bool = False  # the query was a fact id
     elapsed_ms: float = 0.0
+
+    @property
+    def suggestions(self) -> list[str]:
+        """Did-you-mean words for a search that found nothing."""
+        return list(self.missing.nearest) if self.missing and self.missing.what == "fact" else []
 
 
 @dataclass(frozen=True)
@@ -87,8 +121,12 @@ class SourceAnswer:
     results: list[SourceView]
     total: int
     offset: int
-    suggestions: list[str] = field(default_factory=list)
+    missing: Missing | None = None
     elapsed_ms: float = 0.0
+
+    @property
+    def suggestions(self) -> list[str]:
+        return list(self.missing.nearest) if self.missing and self.missing.what == "source" else []
 
 
 @dataclass(frozen=True)

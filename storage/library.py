@@ -24,6 +24,7 @@ from storage.answers import (
     FactView,
     FlagEvent,
     FlagResult,
+    Missing,
     SourceAnswer,
     SourceInfo,
     SourceView,
@@ -41,7 +42,9 @@ from storage.textnorm import fold
 log = logging.getLogger("factbot")
 
 MAX_RESULTS = 50  # facts one query can page through
+MAX_QUERY = 300  # characters of a query or filter; a longer paste is cut by every surface
 MAX_REASON = 500
+LIST_CONCEPTS = 10  # an unknown concept lists every concept up to this many, else the nearest
 
 _FACT_SQL = """
 SELECT f.rowid, f.id, f.type, f.text, c.name AS concept,
@@ -126,16 +129,14 @@ class Library:
         if exact is not None:
             return FactAnswer(query, [exact], 1, 0, exact=True, elapsed_ms=_ms(started))
         filters = await self._filters(fact_type, source, concept)
-        if filters is None:
-            return FactAnswer(query, [], 0, offset, elapsed_ms=_ms(started))
+        if isinstance(filters, Missing):
+            return FactAnswer(query, [], 0, offset, filters, elapsed_ms=_ms(started))
         scored, plan = await self.search.facts(query, filters, limit=MAX_RESULTS)
         page = scored[offset : offset + limit]
         views = await self._views([s.rowid for s in page], guild_id)
         results = [_with_score(views[s.rowid], s.score) for s in page if s.rowid in views]
-        suggestions = [] if scored else await self.search.suggest(query)
-        return FactAnswer(
-            query, results, len(scored), offset, suggestions, plan.corrections, elapsed_ms=_ms(started)
-        )
+        missing = None if scored else Missing("fact", query, nearest=tuple(await self.search.suggest(query)))
+        return FactAnswer(query, results, len(scored), offset, missing, plan.corrections, elapsed_ms=_ms(started))
 
     async def fact_by_id(self, fact_id: str, guild_id: int | None = None) -> FactView | None:
         """One fact by id (case-insensitive), or None."""
@@ -147,25 +148,34 @@ class Library:
             return None
         return (await self._views([rowid], guild_id))[rowid]
 
-    async def _filters(self, fact_type: str | None, source: str | None, concept: str | None) -> Filters | None:
-        """Filters from user words; None when a filter names nothing that exists."""
+    async def _filters(self, fact_type: str | None, source: str | None, concept: str | None) -> Filters | Missing:
+        """Filters from user words, or what a filter named that does not exist."""
         if fact_type:
             fact_type = fact_type.strip().lower()
             if fact_type not in FACT_TYPES:
-                return None
+                nearest = process.extractOne(fact_type, FACT_TYPES, scorer=fuzz.ratio, score_cutoff=60)
+                return Missing("type", fact_type, FACT_TYPES, (nearest[0],) if nearest else (), as_filter=True)
         concept_id = None
         if concept:
             concept_id = await self.concept_id(concept)
             if concept_id is None:
-                return None
+                return await self._missing_concept(concept, as_filter=True)
         source_ids = None
         if source:
             found = await self.search.sources(source, concept_id, limit=5)
             if not found:
-                return None
+                return Missing("source", source, as_filter=True)
             best = found[0].score
             source_ids = tuple(s.rowid for s in found if s.score >= best - 0.05)
         return Filters(fact_type or None, concept_id, source_ids)
+
+    async def _missing_concept(self, name: str, as_filter: bool = False) -> Missing:
+        """An unknown concept: every concept when there are few, else the closest names."""
+        names = await self.concepts()
+        if len(names) <= LIST_CONCEPTS:
+            return Missing("concept", name, tuple(names), as_filter=as_filter)
+        close = process.extract(fold(name), {n: fold(n) for n in names}, scorer=fuzz.WRatio, limit=3, score_cutoff=50)
+        return Missing("concept", name, nearest=tuple(key for _, _, key in close), as_filter=as_filter)
 
     async def concept_id(self, name: str) -> int | None:
         """A concept by exact or close name."""
@@ -204,7 +214,7 @@ class Library:
         started = time.perf_counter()
         concept_id = await self.concept_id(concept) if concept else None
         if concept and concept_id is None:
-            return SourceAnswer(query, [], 0, offset, elapsed_ms=_ms(started))
+            return SourceAnswer(query, [], 0, offset, await self._missing_concept(concept), elapsed_ms=_ms(started))
         if query and query.strip():
             scored = await self.search.sources(query, concept_id, limit=MAX_RESULTS)
             ids, scores = [s.rowid for s in scored], {s.rowid: s.score for s in scored}
@@ -214,8 +224,11 @@ class Library:
                 ids = [i for (i,) in await cursor.fetchall()]
             scores = {}
         views = [await self._source_view(i, scores.get(i), guild_id, sample) for i in ids[offset : offset + limit]]
-        suggestions = [] if ids or not query else await self.search.suggest(query)
-        return SourceAnswer(query, views, len(ids), offset, suggestions, elapsed_ms=_ms(started))
+        missing = None
+        if not ids:
+            missing = (Missing("source", query, nearest=tuple(await self.search.suggest(query))) if query
+                       else await self._missing_concept(concept or ""))
+        return SourceAnswer(query, views, len(ids), offset, missing, elapsed_ms=_ms(started))
 
     async def _source_view(self, source_id: int, score: float | None, guild_id: int | None, sample: int) -> SourceView:
         async with self.conn.execute(
@@ -244,14 +257,18 @@ class Library:
 
     # -- synthesis --------------------------------------------------------------------------
 
-    async def synthesis(self, concept: str | None = None, guild_id: int | None = None) -> SynthesisAnswer | None:
-        """The concept's synthesis and model perspectives with resolved citations."""
+    async def synthesis(
+        self, concept: str | None = None, guild_id: int | None = None, perspective: int | None = None
+    ) -> SynthesisAnswer | Missing:
+        """The concept's synthesis and model perspectives with resolved citations.
+
+        `perspective` (1-based) must name one of the concept's perspectives."""
         if concept:
             concept_id = await self.concept_id(concept)
         else:
             concept_id = await self._value("SELECT id FROM concepts ORDER BY name LIMIT 1")
         if concept_id is None:
-            return None
+            return await self._missing_concept(concept or "")
         async with self.conn.execute("SELECT name, subtitle FROM concepts WHERE id = ?", (concept_id,)) as cursor:
             name, subtitle = await cursor.fetchone()
         citations = await self._citations(concept_id, guild_id)
@@ -267,6 +284,9 @@ class Library:
                 Block(r["text"], citations.get(("perspective", r["position"]), []), r["model"], r["stance"], r["confidence"])
                 for r in await cursor.fetchall()
             ]
+        if perspective is not None and not 1 <= perspective <= len(perspectives):
+            numbers = tuple(str(n) for n in range(1, len(perspectives) + 1))
+            return Missing("perspective", str(perspective), numbers, scope=name)
         return SynthesisAnswer(name, subtitle, paragraphs, perspectives)
 
     async def _citations(self, concept_id: int, guild_id: int | None) -> dict[tuple[str, int], list[CitationView]]:

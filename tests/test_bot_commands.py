@@ -225,3 +225,50 @@ async def test_hostile_text_in_every_option_gets_an_answer_within_limits(run):
             requests = await run.interact(name, options, **extra)
             assert requests[0].kind == "callback"
     assert run.fake.violations == []
+
+
+@pytest.mark.parametrize("options, named", [
+    ([_option("source", "qqqqxqqq")], "No source matches the filter “qqqqxqqq”"),
+    ([_option("concept", "zzzz")], "No concept “zzzz”; concepts are ketamine."),
+])
+async def test_a_filter_that_names_nothing_is_named(run, options, named):
+    # (Discord itself only sends a listed type, so the type case is tested through the console.)
+    requests = await run.interact("fact", [_option("query", "bdnf"), *options])
+    data = requests[0].body["data"]
+    assert data["flags"] & EPHEMERAL and named in data["content"] and "bdnf" not in data["content"]
+
+
+async def _paged_message(run) -> dict:
+    requests = await run.interact("fact", [_option("query", "ketamine")], user_id=STUDENT)
+    return run.fake.messages[run.fake.originals[f"token-{requests[0].interaction_id}"]]
+
+
+async def test_a_slow_page_turn_is_deferred_then_edited(run, monkeypatch):
+    message = await _paged_message(run)
+    monkeypatch.setattr(respond, "DEFER_AFTER", 0.1)
+    original = run.library.fact
+
+    async def slow(*args, **kwargs):
+        await asyncio.sleep(0.5)
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(run.library, "fact", slow)
+    custom_id = next(c["custom_id"] for row in message["components"] for c in row["components"] if c["label"] == "Next")
+    payload = run.fake.interaction("", kind=3, guild_id=GUILD, user_id=STUDENT, message=message, custom_id=custom_id)
+    turned = await run.send(payload, wait_for=2)
+    assert turned[0].kind == "callback" and turned[0].body["type"] == 6  # deferred update: no new message
+    assert turned[1].kind == "edit" and turned[1].body["embeds"][0]["footer"]["text"].startswith("6-10 of ")
+
+
+async def test_a_failing_page_turn_apologises_instead_of_failing(run, monkeypatch, caplog):
+    message = await _paged_message(run)
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("index on fire")
+
+    monkeypatch.setattr(run.library, "fact", broken)
+    with caplog.at_level(logging.ERROR, logger="factbot"):
+        turned = await run.click(message, "Next", user_id=STUDENT)
+    assert turned[0].body["type"] == 4 and turned[0].body["data"]["flags"] & EPHEMERAL
+    assert "Sorry, something went wrong" in turned[0].body["data"]["content"]
+    assert any(r.exc_info and "index on fire" in str(r.exc_info[1]) for r in caplog.records)

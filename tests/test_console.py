@@ -59,6 +59,8 @@ async def test_flag_then_disputes_json(library):
     data, _ = await console.run("/disputes")
     assert data == {
         "command": "disputes",
+        "total": 1,
+        "offset": 0,
         "results": [{
             "fact_id": fact_id, "guild_id": 0, "reasons": ["overstated"], "flagged_by": ["alice"],
             "flagged_at": data["results"][0]["flagged_at"], "text": data["results"][0]["text"],
@@ -94,3 +96,34 @@ def test_cli_ask_json_subprocess(tmp_path):
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["results"][0]["text"].startswith("Grunebaum et al. (2017)")
+
+
+@pytest.mark.parametrize("line, named", [
+    ("/fact bdnf type:clam", "No type “clam”; types are claim, measurement, reference, procedure, account, "
+                             "perspective. Did you mean: claim?"),
+    ("/fact bdnf concept:zzzz", "No concept “zzzz”; concepts are ketamine."),
+    ("/fact bdnf source:qqqqxqqq", "No source matches the filter “qqqqxqqq”, so nothing was searched."),
+    ("/source concept:zzzz", "No concept “zzzz”; concepts are ketamine."),
+    ("/synthesis zzzz", "No concept “zzzz”; concepts are ketamine."),
+    ("/synthesis perspective:9", "ketamine has perspectives 1-7; there is no perspective 9."),
+])
+async def test_a_filter_that_names_nothing_is_named(library, line, named):
+    data, rendered = await Console(library, "t").run(line)
+    assert rendered == named
+    assert named in json.dumps(data, ensure_ascii=False)
+    assert "bdnf" not in rendered  # the query was fine; the filter is what matched nothing
+
+
+async def test_disputes_give_the_total_and_the_page(library):
+    console = Console(library, "mod", per_page=5)
+    ids = [f["id"] for f in (await console.run("/fact ketamine"))[0]["results"]]
+    ids += [f["id"] for f in (await console.run("/fact ketamine page:2"))[0]["results"]]
+    ids += [f["id"] for f in (await console.run("/fact ketamine page:3"))[0]["results"]]
+    for fact_id in ids[:12]:
+        await console.run(f"/flag {fact_id} reason:checking")
+    data, rendered = await console.run("/disputes page:2")
+    assert (data["total"], data["offset"], len(data["results"])) == (12, 5, 5)
+    assert rendered.startswith("6-10 of 12 open disputes")
+    data, rendered = await console.run("/disputes page:3")
+    assert (data["total"], data["offset"], len(data["results"])) == (12, 10, 2)
+    assert rendered.startswith("11-12 of 12")

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from bot.console import Console
 from bot.render import embeds
+from storage.answers import Missing
 from storage.library import Library, Refusal
 from storage.pages.format import MAX_PAGE_BYTES, PageFormatError, parse_bytes, parse_file
 from tests.conftest import SEED
@@ -109,7 +110,7 @@ def test_any_text_in_fact_options_fits_discord(loaded_db, query, fact_type, sour
                 _limits(embeds.fact_list(answer))
                 _limits(embeds.fact_detail(answer.results[0]))
             else:
-                assert len(embeds.nothing_found(query, answer.suggestions)) <= 2000
+                assert answer.missing is not None and len(embeds.missing(answer.missing)) <= 2000
             for name, value in await library.complete_facts(query):
                 assert 1 <= len(name) <= 100 and 1 <= len(value) <= 100
             sources = await library.source(query)
@@ -158,11 +159,12 @@ def test_any_text_in_synthesis_and_moderation_options_fits_discord(tmp_path_fact
     async def check() -> None:
         library = await Library.open(loaded_db)
         try:
-            answer = await library.synthesis(concept, guild_id=7)
-            if answer is not None:
-                messages = (embeds.perspective(answer, perspective)
-                            if perspective is not None and 1 <= perspective <= len(answer.perspectives)
-                            else embeds.synthesis_messages(answer))
+            shown = perspective if perspective is not None and perspective >= 1 else None
+            answer = await library.synthesis(concept, guild_id=7, perspective=shown)
+            if isinstance(answer, Missing):
+                assert len(embeds.missing(answer)) <= 2000
+            else:
+                messages = embeds.perspective(answer, shown) if shown else embeds.synthesis_messages(answer)
                 for message in messages:
                     assert len(message) <= 10 and sum(len(e) for e in message) <= 6000
             try:

@@ -1,4 +1,4 @@
-"""/help: what each command does, with examples."""
+"""/help: what each command does, with examples (rendered from the command spec)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ import discord
 from discord import app_commands
 
 from bot.render import embeds
+from bot.spec import HELP
 
 if TYPE_CHECKING:
     from bot.client import FactBot
 
 
 def setup(bot: FactBot) -> None:
-    @app_commands.command(name="help", description="What factbot's commands do, with examples")
+    @app_commands.command(name=HELP.name, description=HELP.description)
     async def help_command(interaction: discord.Interaction) -> None:
         await interaction.response.send_message(embed=embeds.help_embed(), ephemeral=True)
 

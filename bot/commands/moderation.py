@@ -13,6 +13,7 @@ from discord import app_commands
 
 from bot.commands.respond import choices, in_time, send, send_paged
 from bot.render import embeds
+from bot.spec import DISPUTES, FLAG, UNFLAG
 from storage.library import Refusal
 
 if TYPE_CHECKING:
@@ -58,29 +59,29 @@ def setup(bot: FactBot) -> None:
 
     moderators_only = app_commands.default_permissions(manage_messages=True)
 
-    @app_commands.command(name="flag", description="Moderators: mark a fact as disputed in this server")
-    @app_commands.describe(fact="Fact id, or words of the fact", reason="Why it is disputed (shown to everyone)")
+    @app_commands.command(name=FLAG.name, description=FLAG.description)
+    @app_commands.describe(**FLAG.describe())
     @app_commands.guild_only()
     @moderators_only
     async def flag(
         interaction: discord.Interaction,
-        fact: app_commands.Range[str, 1, 300],
-        reason: app_commands.Range[str, 1, 500],
+        fact: app_commands.Range[str, 1, FLAG.option("fact").max],
+        reason: app_commands.Range[str, 1, FLAG.option("reason").max],
     ) -> None:
         await change(interaction, "flag", fact, reason)
 
-    @app_commands.command(name="unflag", description="Moderators: resolve a fact's dispute (history is kept)")
-    @app_commands.describe(fact="Fact id", reason="Why the dispute is resolved")
+    @app_commands.command(name=UNFLAG.name, description=UNFLAG.description)
+    @app_commands.describe(**UNFLAG.describe())
     @app_commands.guild_only()
     @moderators_only
     async def unflag(
         interaction: discord.Interaction,
-        fact: app_commands.Range[str, 1, 40],
-        reason: app_commands.Range[str, 1, 500],
+        fact: app_commands.Range[str, 1, UNFLAG.option("fact").max],
+        reason: app_commands.Range[str, 1, UNFLAG.option("reason").max],
     ) -> None:
         await change(interaction, "unflag", fact, reason)
 
-    @app_commands.command(name="disputes", description="Moderators: the open disputes in this server")
+    @app_commands.command(name=DISPUTES.name, description=DISPUTES.description)
     @app_commands.guild_only()
     @moderators_only
     async def disputes(interaction: discord.Interaction) -> None:
@@ -100,7 +101,7 @@ def setup(bot: FactBot) -> None:
 
     @flag.autocomplete("fact")
     async def complete_fact(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return choices(await library.complete_facts(current[:300]))
+        return choices(await library.complete_facts(current[: FLAG.option("fact").max]))
 
     @unflag.autocomplete("fact")
     async def complete_disputed(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

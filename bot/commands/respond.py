@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -11,18 +12,44 @@ import discord
 from bot.render.limits import CHOICE_NAME, CHOICE_VALUE, CHOICES, one_line
 
 T = TypeVar("T")
+log = logging.getLogger("factbot")
 
 # Discord drops an interaction not answered within 3 s; past this we defer and follow up.
 DEFER_AFTER = 2.0
 
 
-async def in_time(interaction: discord.Interaction, work: Awaitable[T], *, ephemeral: bool = False) -> T:
-    """Await `work`, deferring the response first if it is not done within DEFER_AFTER seconds."""
+async def in_time(
+    interaction: discord.Interaction, work: Awaitable[T], *, ephemeral: bool = False, update: bool = False
+) -> T:
+    """Await `work`, deferring the response first if it is not done within DEFER_AFTER seconds.
+
+    `update`: a component press that will edit its own message (deferred without a new message)."""
     task = asyncio.ensure_future(work)
     done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER)
     if not done and not interaction.response.is_done():
-        await interaction.response.defer(thinking=True, ephemeral=ephemeral)
+        if update:
+            await interaction.response.defer()
+        else:
+            await interaction.response.defer(thinking=True, ephemeral=ephemeral)
     return await task
+
+
+async def apologise(interaction: discord.Interaction, error: BaseException, what: str) -> None:
+    """Log an unexpected error with its traceback and tell the user politely, privately."""
+    log.error("%s failed", what, exc_info=error)
+    message = "Sorry, something went wrong while answering. The error was logged; please try again."
+    await tell(interaction, message)
+
+
+async def tell(interaction: discord.Interaction, message: str) -> None:
+    """A private message to the user, as the response or as a followup when already answered."""
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(message, ephemeral=True)
+        else:
+            await interaction.response.send_message(message, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not tell the user (interaction %s)", interaction.id)
 
 
 async def send(
@@ -92,9 +119,17 @@ class Pager(discord.ui.View):
         return False
 
     async def _turn(self, interaction: discord.Interaction, step: int) -> None:
-        self.page = min(max(0, self.page + step), self.pages - 1)
+        page = min(max(0, self.page + step), self.pages - 1)
+        embed = await in_time(interaction, self.render(page), update=True)
+        self.page = page
         self._refresh()
-        await interaction.response.edit_message(embed=await self.render(self.page), view=self)
+        if interaction.response.is_done():
+            await interaction.edit_original_response(embed=embed, view=self)
+        else:
+            await interaction.response.edit_message(embed=embed, view=self)
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item) -> None:
+        await apologise(interaction, error, "page turn")
 
     @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary)
     async def previous(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:

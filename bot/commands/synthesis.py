@@ -9,34 +9,32 @@ from discord import app_commands
 
 from bot.commands.respond import concept_choices, send
 from bot.render import embeds
+from bot.spec import SYNTHESIS
+from storage.answers import Missing
 
 if TYPE_CHECKING:
     from bot.client import FactBot
+
+_CONCEPT, _PERSPECTIVES = SYNTHESIS.option("concept").max, SYNTHESIS.option("perspective").max
 
 
 def setup(bot: FactBot) -> None:
     library = bot.library
 
-    @app_commands.command(name="synthesis", description="Post the concept's synthesis, or one model perspective")
-    @app_commands.describe(concept="Which concept (default: the first)", perspective="Show model perspective N instead")
+    @app_commands.command(name=SYNTHESIS.name, description=SYNTHESIS.description)
+    @app_commands.describe(**SYNTHESIS.describe())
     async def synthesis(
         interaction: discord.Interaction,
-        concept: app_commands.Range[str, 1, 100] | None = None,
-        perspective: app_commands.Range[int, 1, 50] | None = None,
+        concept: app_commands.Range[str, 1, _CONCEPT] | None = None,
+        perspective: app_commands.Range[int, 1, _PERSPECTIVES] | None = None,
     ) -> None:
         # Several messages may follow: defer at once, then send them as followups.
         await interaction.response.defer(thinking=True)
-        answer = await library.synthesis(concept, interaction.guild_id or 0)
-        if answer is None:
-            await send(interaction, content=f"No concept matches “{concept}”." if concept else "No concept is loaded.")
+        answer = await library.synthesis(concept, interaction.guild_id or 0, perspective)
+        if isinstance(answer, Missing):
+            await send(interaction, content=embeds.missing(answer))
             return
-        if perspective is not None:
-            if perspective > len(answer.perspectives):
-                await send(interaction, content=f"{answer.concept} has perspectives 1-{len(answer.perspectives)}.")
-                return
-            messages = embeds.perspective(answer, perspective)
-        else:
-            messages = embeds.synthesis_messages(answer)
+        messages = embeds.perspective(answer, perspective) if perspective else embeds.synthesis_messages(answer)
         for message in messages:
             await interaction.followup.send(embeds=message)
 

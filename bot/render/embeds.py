@@ -5,6 +5,7 @@ from __future__ import annotations
 import discord
 
 from bot.render.limits import (
+    CONTENT,
     EMBED_DESCRIPTION,
     EMBED_TITLE,
     EMBED_TOTAL,
@@ -16,9 +17,20 @@ from bot.render.limits import (
     clip,
     one_line,
 )
-from storage.answers import Block, Dispute, FactAnswer, FactView, FlagResult, SourceAnswer, SourceView, SynthesisAnswer
+from bot.render.marks import DISPUTED
+from bot.spec import COMMANDS
+from storage.answers import (
+    Block,
+    Dispute,
+    FactAnswer,
+    FactView,
+    FlagResult,
+    Missing,
+    SourceAnswer,
+    SourceView,
+    SynthesisAnswer,
+)
 
-DISPUTED = "⚠ Disputed"
 COLOUR = discord.Colour.teal()
 DISPUTED_COLOUR = discord.Colour.orange()
 
@@ -99,11 +111,9 @@ def fact_detail(fact: FactView) -> discord.Embed:
     return embed
 
 
-def nothing_found(query: str, suggestions: list[str], what: str = "fact") -> str:
-    text = f"No {what} matches “{one_line(query, 200)}”."
-    if suggestions:
-        text += " Did you mean: " + ", ".join(f"**{one_line(s, 100)}**" for s in suggestions) + "?"
-    return text
+def missing(what: Missing) -> str:
+    """An empty answer as message content: what was not found, and what exists instead."""
+    return clip(what.message, CONTENT)
 
 
 def source_detail(view: SourceView) -> discord.Embed:
@@ -262,24 +272,13 @@ def audit(result: FlagResult, moderator: str) -> discord.Embed:
     return embed
 
 
-HELP_LINES = [
-    ("/fact query:bdnf", "The best facts for your words, each with its citation. Typos, acronyms (VEGF ↔ "
-     "vascular endothelial growth factor), authors (grunebaum 2017) all work. Filters: type, source, concept. "
-     "A fact id (e.g. 7lm2vnhe) shows that fact in full."),
-    ("/source query:yaden", "A source: who published it, when, how many facts of each type, a few of them. "
-     "Without a query: every source of the concept."),
-    ("/synthesis", "The concept's synthesis; [n] marks name the fact ids it cites. perspective:3 shows one "
-     "model's perspective with its confidence."),
-    ("/flag fact:<id or text> reason:<why>", "Moderators: mark a fact as disputed in this server. Everyone "
-     "then sees ⚠ Disputed and the reason wherever the fact appears."),
-    ("/unflag fact:<id> reason:<why>", "Moderators: resolve a dispute (the history is kept)."),
-    ("/disputes", "Moderators: the open disputes in this server."),
-]
-
-
 def help_embed() -> discord.Embed:
+    """Every command's usage and help line, from the command spec."""
     embed = discord.Embed(title="factbot — cited facts for this study server", colour=COLOUR)
-    for name, value in HELP_LINES:
-        embed.add_field(name=name, value=value, inline=False)
+    for spec in COMMANDS.values():
+        if spec.name == "help":
+            continue
+        embed.add_field(name=one_line(spec.discord_usage, FIELD_NAME), value=clip(f"{spec.help} e.g. `{spec.example}`", FIELD_VALUE),
+                        inline=False)
     embed.set_footer(text="Answers come from the loaded concept pages; nothing is made up.")
     return embed

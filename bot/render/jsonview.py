@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage.answers import Dispute, FactAnswer, FactView, FlagResult, SourceAnswer, SourceInfo, SynthesisAnswer, Block
+from storage.answers import Block, Dispute, FactAnswer, FactView, FlagResult, Missing, SourceAnswer, SourceInfo, SynthesisAnswer
 
 
 def source_json(source: SourceInfo) -> dict[str, Any]:
@@ -44,6 +44,7 @@ def fact_answer_json(answer: FactAnswer) -> dict[str, Any]:
         "exact": answer.exact,
         "corrections": answer.corrections,
         "suggestions": answer.suggestions,
+        "missing": missing_fields(answer.missing),
         "elapsed_ms": answer.elapsed_ms,
     }
 
@@ -60,6 +61,7 @@ def source_answer_json(answer: SourceAnswer) -> dict[str, Any]:
         "total": answer.total,
         "offset": answer.offset,
         "suggestions": answer.suggestions,
+        "missing": missing_fields(answer.missing),
         "elapsed_ms": answer.elapsed_ms,
     }
 
@@ -92,9 +94,11 @@ def synthesis_json(answer: SynthesisAnswer, perspective: int | None = None) -> d
     }
 
 
-def disputes_json(disputes: list[Dispute], texts: dict[str, str]) -> dict[str, Any]:
+def disputes_json(disputes: list[Dispute], texts: dict[str, str], offset: int, total: int) -> dict[str, Any]:
     return {
         "command": "disputes",
+        "total": total,
+        "offset": offset,
         "results": [
             {"fact_id": d.fact_id, "guild_id": d.guild_id, "reasons": list(d.reasons),
              "flagged_by": list(d.flagged_by), "flagged_at": d.flagged_at, "text": texts.get(d.fact_id, "")}
@@ -112,3 +116,16 @@ def flag_json(command: str, result: FlagResult) -> dict[str, Any]:
                   "reason": event.reason, "at": event.at},
         "already_disputed": result.already_disputed,
     }
+
+
+def missing_fields(missing: Missing | None) -> dict[str, Any] | None:
+    """What an empty answer did not find: {"what", "asked", "message", "choices", "nearest"}."""
+    if missing is None:
+        return None
+    return {"what": missing.what, "asked": missing.asked, "message": missing.message,
+            "choices": list(missing.choices), "nearest": list(missing.nearest)}
+
+
+def missing_json(command: str, missing: Missing) -> dict[str, Any]:
+    """A command whose whole answer is missing (an unknown concept or perspective)."""
+    return {"command": command, "error": missing.message, "missing": missing_fields(missing)}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import textwrap
 
-from storage.answers import Block, Dispute, FactAnswer, FactView, FlagResult, SourceAnswer, SynthesisAnswer
+from bot.render.marks import DISPUTED
+from storage.answers import Block, Dispute, FactAnswer, FactView, FlagResult, Missing, SourceAnswer, SynthesisAnswer
 
-DISPUTED = "⚠ Disputed"
 WIDTH = 100
 
 
@@ -34,11 +34,10 @@ def fact_block(fact: FactView, number: int | None = None) -> str:
 
 
 def fact_answer(answer: FactAnswer) -> str:
+    if answer.missing:
+        return missing(answer.missing)
     if not answer.results:
-        text = f"Nothing found for {answer.query!r}."
-        if answer.suggestions:
-            text += " Did you mean: " + ", ".join(answer.suggestions) + "?"
-        return text
+        return f"No more results: {answer.total} in all for {answer.query!r}."
     first = answer.offset + 1
     header = f"{first}-{answer.offset + len(answer.results)} of {answer.total} for {answer.query!r}"
     if answer.corrections:
@@ -48,11 +47,10 @@ def fact_answer(answer: FactAnswer) -> str:
 
 
 def source_answer(answer: SourceAnswer) -> str:
+    if answer.missing:
+        return missing(answer.missing)
     if not answer.results:
-        text = f"No source matches {answer.query!r}." if answer.query else "No sources loaded."
-        if answer.suggestions:
-            text += " Did you mean: " + ", ".join(answer.suggestions) + "?"
-        return text
+        return f"No more sources: {answer.total} in all."
     out = [f"{answer.offset + 1}-{answer.offset + len(answer.results)} of {answer.total} sources"]
     for view in answer.results:
         s = view.source
@@ -81,8 +79,6 @@ def _block(block: Block) -> str:
 
 def synthesis(answer: SynthesisAnswer, perspective: int | None = None) -> str:
     if perspective is not None:
-        if not 1 <= perspective <= len(answer.perspectives):
-            return f"{answer.concept} has perspectives 1-{len(answer.perspectives)}."
         p = answer.perspectives[perspective - 1]
         head = f"{answer.concept} — perspective {perspective}: {p.model}"
         head += f" ({p.stance}, {p.confidence}% confidence)" if p.stance else f" ({p.confidence}% confidence)"
@@ -93,10 +89,12 @@ def synthesis(answer: SynthesisAnswer, perspective: int | None = None) -> str:
     return "\n\n".join(out)
 
 
-def disputes(items: list[Dispute], texts: dict[str, str]) -> str:
-    if not items:
+def disputes(items: list[Dispute], texts: dict[str, str], offset: int, total: int) -> str:
+    if not total:
         return "No open disputes."
-    out = [f"{len(items)} open dispute(s)"]
+    if not items:
+        return f"No more disputes: {total} open in all."
+    out = [f"{offset + 1}-{offset + len(items)} of {total} open dispute{'' if total == 1 else 's'}"]
     for d in items:
         out.append(
             f"{d.fact_id} (guild {d.guild_id}) since {d.flagged_at} by {', '.join(d.flagged_by)}\n"
@@ -111,3 +109,8 @@ def flag_result(result: FlagResult) -> str:
     verb = {"flag": "Flagged", "unflag": "Resolved the dispute on"}[result.event.action]
     extra = " (reason added to the open dispute)" if result.event.action == "flag" and result.already_disputed else ""
     return f"{verb} {result.fact.id}{extra}.\n" + fact_block(result.fact)
+
+
+def missing(what: Missing) -> str:
+    """An empty answer: what was not found, and what exists instead."""
+    return what.message

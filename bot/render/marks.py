@@ -1,0 +1,3 @@
+"""Words every renderer shows the same way (Discord embeds, console text)."""
+
+DISPUTED = "⚠ Disputed"

@@ -1,0 +1,74 @@
+"""One command spec: the commands Discord receives, the console's parser and both /help texts
+all come from bot/spec.py, so a help line or a limit declared twice shows up here as a mismatch."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.console import Console, UsageError, help_text, parse_command
+from bot.render import embeds
+from bot.spec import COMMANDS
+from tests.fakediscord.harness import running_bot
+
+STRING, INTEGER = 3, 4
+
+
+async def test_synced_commands_are_the_spec(library):
+    async with running_bot(library) as run:
+        synced = {c["name"]: c for c in run.fake.of_kind("sync")[-1].body}
+        assert run.fake.violations == []
+    assert set(synced) == set(COMMANDS)
+    for name, spec in COMMANDS.items():
+        command = synced[name]
+        assert command["description"] == spec.description
+        options = {o["name"]: o for o in command.get("options", [])}
+        assert list(options) == [o.name for o in spec.discord_options], name
+        for option in spec.discord_options:
+            sent = options[option.name]
+            assert sent["description"] == option.description
+            assert sent.get("required", False) == option.required, (name, option.name)
+            if option.kind is int:
+                assert sent["type"] == INTEGER and (sent["min_value"], sent["max_value"]) == (option.min, option.max)
+            else:
+                assert sent["type"] == STRING
+                if option.choices:
+                    assert [c["value"] for c in sent["choices"]] == list(option.choices)
+                else:
+                    assert (sent["min_length"], sent["max_length"]) == (option.min, option.max), (name, option.name)
+        hidden = command.get("default_member_permissions")
+        assert (int(hidden) == 1 << 13) if spec.moderators else hidden is None, name
+
+
+def test_console_help_and_discord_help_list_the_spec():
+    console = " ".join(help_text().split())  # the console wraps long help lines
+    embed = embeds.help_embed()
+    fields = {f.name: f.value for f in embed.fields}
+    for spec in COMMANDS.values():
+        assert spec.usage in console and spec.help in console
+        if spec.name != "help":
+            assert fields[spec.discord_usage].startswith(spec.help) and spec.example in fields[spec.discord_usage]
+
+
+def test_console_enforces_the_spec_limits():
+    fact = COMMANDS["fact"]
+    parse_command("/fact " + "x" * fact.option("query").max)
+    with pytest.raises(UsageError, match=f"at most {fact.option('query').max}"):
+        parse_command("/fact " + "x" * (fact.option("query").max + 1))
+    reason = COMMANDS["flag"].option("reason").max
+    with pytest.raises(UsageError, match=f"at most {reason}"):
+        parse_command("/flag 7lm2vnhe reason:" + "y" * (reason + 1))
+    top = COMMANDS["synthesis"].option("perspective").max
+    with pytest.raises(UsageError, match=f"from 1 to {top}"):
+        parse_command(f"/synthesis perspective:{top + 1}")
+    with pytest.raises(UsageError, match="needs fact and reason"):
+        parse_command("/flag")
+
+
+async def test_console_dispatches_every_spec_command(library):
+    console = Console(library, "tester")
+    for name, spec in COMMANDS.items():
+        data, rendered = await console.run(spec.example)
+        assert data["command"] == name and rendered, spec.example
+        assert not re.search(r"unknown command", rendered)
