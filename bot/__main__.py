@@ -13,9 +13,7 @@ from pathlib import Path
 
 from bot.config import Config, ConfigError, load_config
 from bot.console import Console, interactive, run_lines
-from storage.library import Library
-from storage.load.loader import LoadReport, PageReport
-from storage.pages.format import PageFormatError
+from storage import Library, LoadReport, PageFormatError, PageReport
 
 EXIT_CONFIG = 2
 

@@ -12,7 +12,7 @@ from discord import app_commands
 from bot.commands import FEATURES
 from bot.commands.respond import apologise, tell
 from bot.config import Config, ConfigError
-from storage.library import Library
+from storage import Library
 
 log = logging.getLogger("factbot")
 

@@ -16,8 +16,7 @@ from typing import Any, TextIO
 
 from bot.render import jsonview, text
 from bot.spec import COMMANDS
-from storage.answers import FlagResult, Missing
-from storage.library import Library, Refusal
+from storage import FlagResult, Library, Missing, Refusal
 
 CONSOLE_GUILD = 0  # disputes made from the console belong to "guild 0"
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage.library import MAX_QUERY, MAX_REASON
-from storage.pages.records import FACT_TYPES
+from storage import FACT_TYPES, MAX_QUERY, MAX_REASON
 
 CONCEPT_NAME = 100  # longer than any concept name; Discord's own limit for a choice is 100
 PERSPECTIVES = 50

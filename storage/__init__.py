@@ -1,0 +1,48 @@
+"""factbot's storage: concept pages in, plain answers out; no Discord anywhere below this folder.
+
+The names below are the public API that bot/ (and any other surface) uses. They are imported on
+first use, so a parse worker that needs only storage.load does not import the whole library.
+
+    pages/    the page format: a file -> records (format, records, citations, acronyms)
+    load/     getting pages in fast: parse ahead, rows prepared in a worker, batched writes, ids
+    search/   the lexical pipeline (FTS5 candidates, rapidfuzz rerank), vocabulary, autocomplete
+    state/    state people create (flags, history, disputes) behind one StateStore interface
+    identity  what a fact id is;  textnorm  folding and words;  db  connections and migrations
+    views     rows -> answers;  answers  the plain dataclasses;  library  the facade
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_PUBLIC = {
+    "Library": "storage.library",
+    "Refusal": "storage.library",
+    "MAX_QUERY": "storage.library",
+    "MAX_REASON": "storage.library",
+    "LoadReport": "storage.load.loader",
+    "PageReport": "storage.load.loader",
+    "PageFormatError": "storage.pages.format",
+    "FACT_TYPES": "storage.pages.records",
+    "Block": "storage.answers",
+    "CitationView": "storage.answers",
+    "Dispute": "storage.answers",
+    "FactAnswer": "storage.answers",
+    "FactView": "storage.answers",
+    "FlagEvent": "storage.answers",
+    "FlagResult": "storage.answers",
+    "Missing": "storage.answers",
+    "SourceAnswer": "storage.answers",
+    "SourceInfo": "storage.answers",
+    "SourceView": "storage.answers",
+    "SynthesisAnswer": "storage.answers",
+}
+
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'storage' has no attribute {name!r}")
+    return getattr(import_module(_PUBLIC[name]), name)

@@ -6,7 +6,6 @@ Returns the plain dataclasses of storage.answers; knows nothing of Discord or th
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -18,7 +17,6 @@ from rapidfuzz import fuzz, process
 from storage import db
 from storage.answers import (
     Block,
-    CitationView,
     Dispute,
     FactAnswer,
     FactView,
@@ -26,17 +24,17 @@ from storage.answers import (
     FlagResult,
     Missing,
     SourceAnswer,
-    SourceInfo,
-    SourceView,
     SynthesisAnswer,
 )
 from storage.load.loader import LoadReport, load_paths
 from storage.pages.format import PageFormatError
 from storage.identity import fact_key_of, looks_like_id
 from storage.pages.records import FACT_TYPES
+from storage.search.complete import Completer
 from storage.search.lexical import Filters, Searcher
 from storage.state import NotDisputed, StateStore
 from storage.state.sqlite import SqliteState
+from storage.views import Views
 from storage.textnorm import fold
 
 log = logging.getLogger("factbot")
@@ -45,12 +43,6 @@ MAX_RESULTS = 50  # facts one query can page through
 MAX_QUERY = 300  # characters of a query or filter; a longer paste is cut by every surface
 MAX_REASON = 500
 LIST_CONCEPTS = 10  # an unknown concept lists every concept up to this many, else the nearest
-
-_FACT_SQL = """
-SELECT f.rowid, f.id, f.type, f.text, c.name AS concept,
-       s.id AS source_id, s.title, s.domain, s.publisher, s.authors, s.date, s.declared_facts
-FROM facts f JOIN sources s ON s.id = f.source_id JOIN concepts c ON c.id = f.concept_id
-"""
 
 
 class Refusal(ValueError):
@@ -65,6 +57,8 @@ class Library:
         self.path = Path(path)
         self.search = Searcher(path)
         self.state: StateStore = state if state is not None else SqliteState(conn)
+        self.views = Views(conn, self.state)
+        self.complete = Completer(conn, self.search)
 
     @classmethod
     async def open(cls, path: str | Path) -> Library:
@@ -133,7 +127,7 @@ class Library:
             return FactAnswer(query, [], 0, offset, filters, elapsed_ms=_ms(started))
         scored, plan = await self.search.facts(query, filters, limit=MAX_RESULTS)
         page = scored[offset : offset + limit]
-        views = await self._views([s.rowid for s in page], guild_id)
+        views = await self.views.facts([s.rowid for s in page], guild_id)
         results = [_with_score(views[s.rowid], s.score) for s in page if s.rowid in views]
         missing = None if scored else Missing("fact", query, nearest=tuple(await self.search.suggest(query)))
         return FactAnswer(query, results, len(scored), offset, missing, plan.corrections, elapsed_ms=_ms(started))
@@ -146,7 +140,7 @@ class Library:
         rowid = await self._value("SELECT fact FROM fact_ids WHERE id = ?", (fact_id,))
         if rowid is None:
             return None
-        return (await self._views([rowid], guild_id))[rowid]
+        return (await self.views.facts([rowid], guild_id))[rowid]
 
     async def _filters(self, fact_type: str | None, source: str | None, concept: str | None) -> Filters | Missing:
         """Filters from user words, or what a filter named that does not exist."""
@@ -184,20 +178,6 @@ class Library:
         match = process.extractOne(fold(name), {r["id"]: fold(r["name"]) for r in rows}, scorer=fuzz.WRatio, score_cutoff=80)
         return match[2] if match else None
 
-    async def _views(self, rowids: list[int], guild_id: int | None) -> dict[int, FactView]:
-        if not rowids:
-            return {}
-        marks = ",".join("?" * len(rowids))
-        async with self.conn.execute(f"{_FACT_SQL} WHERE f.rowid IN ({marks})", rowids) as cursor:
-            rows = await cursor.fetchall()
-        disputes = await self.state.open_disputes([r["id"] for r in rows], guild_id)
-        return {
-            r["rowid"]: FactView(
-                r["id"], r["type"], r["text"], None, r["concept"], _source(r), tuple(disputes.get(r["id"], ()))
-            )
-            for r in rows
-        }
-
     # -- sources ----------------------------------------------------------------------------
 
     async def source(
@@ -223,37 +203,12 @@ class Library:
             async with self.conn.execute(sql, (concept_id,) if concept_id else ()) as cursor:
                 ids = [i for (i,) in await cursor.fetchall()]
             scores = {}
-        views = [await self._source_view(i, scores.get(i), guild_id, sample) for i in ids[offset : offset + limit]]
+        views = [await self.views.source(i, scores.get(i), guild_id, sample) for i in ids[offset : offset + limit]]
         missing = None
         if not ids:
             missing = (Missing("source", query, nearest=tuple(await self.search.suggest(query))) if query
                        else await self._missing_concept(concept or ""))
         return SourceAnswer(query, views, len(ids), offset, missing, elapsed_ms=_ms(started))
-
-    async def _source_view(self, source_id: int, score: float | None, guild_id: int | None, sample: int) -> SourceView:
-        async with self.conn.execute(
-            "SELECT s.*, c.name AS concept FROM sources s JOIN concepts c ON c.id = s.concept_id WHERE s.id = ?",
-            (source_id,),
-        ) as cursor:
-            row = await cursor.fetchone()
-        async with self.conn.execute(
-            "SELECT type, count(*) FROM facts WHERE source_id = ? GROUP BY type ORDER BY count(*) DESC, type",
-            (source_id,),
-        ) as cursor:
-            counts = {t: n for t, n in await cursor.fetchall()}
-        async with self.conn.execute(
-            "SELECT rowid FROM facts WHERE source_id = ? ORDER BY position LIMIT ?", (source_id, sample)
-        ) as cursor:
-            rowids = [r for (r,) in await cursor.fetchall()]
-        views = await self._views(rowids, guild_id)
-        info = SourceInfo(
-            row["id"], row["title"], row["domain"], row["publisher"], tuple(json.loads(row["authors"])),
-            row["date"], row["declared_facts"], row["concept"],
-        )
-        async with self.conn.execute("SELECT id FROM facts WHERE source_id = ?", (source_id,)) as cursor:
-            fact_ids = [fact_id for (fact_id,) in await cursor.fetchall()]
-        disputed = sorted(await self.state.open_disputes(fact_ids, guild_id))
-        return SourceView(info, score, counts, [views[r] for r in rowids], disputed)
 
     # -- synthesis --------------------------------------------------------------------------
 
@@ -271,7 +226,7 @@ class Library:
             return await self._missing_concept(concept or "")
         async with self.conn.execute("SELECT name, subtitle FROM concepts WHERE id = ?", (concept_id,)) as cursor:
             name, subtitle = await cursor.fetchone()
-        citations = await self._citations(concept_id, guild_id)
+        citations = await self.views.citations(concept_id, guild_id)
         async with self.conn.execute(
             "SELECT position, text FROM paragraphs WHERE concept_id = ? ORDER BY position", (concept_id,)
         ) as cursor:
@@ -289,21 +244,6 @@ class Library:
             return Missing("perspective", str(perspective), numbers, scope=name)
         return SynthesisAnswer(name, subtitle, paragraphs, perspectives)
 
-    async def _citations(self, concept_id: int, guild_id: int | None) -> dict[tuple[str, int], list[CitationView]]:
-        async with self.conn.execute(
-            "SELECT block, item, kind, label, number, fact_id, score, anchor FROM citations"
-            " WHERE concept_id = ? ORDER BY block, item, position",
-            (concept_id,),
-        ) as cursor:
-            rows = await cursor.fetchall()
-        disputed = await self.state.open_disputes([r["fact_id"] for r in rows if r["fact_id"]], guild_id)
-        grouped: dict[tuple[str, int], list[CitationView]] = {}
-        for r in rows:
-            grouped.setdefault((r["block"], r["item"]), []).append(
-                CitationView(r["kind"], r["label"], r["number"], r["fact_id"], r["score"], r["anchor"], r["fact_id"] in disputed)
-            )
-        return grouped
-
     # -- moderation -------------------------------------------------------------------------
 
     async def resolve_fact(self, reference: str, guild_id: int | None = None) -> FactView | None:
@@ -314,7 +254,7 @@ class Library:
         scored, _ = await self.search.facts(reference, limit=1)
         if not scored:
             return None
-        return (await self._views([scored[0].rowid], guild_id)).get(scored[0].rowid)
+        return (await self.views.facts([scored[0].rowid], guild_id)).get(scored[0].rowid)
 
     async def flag(self, reference: str, reason: str, actor: str, guild_id: int, actor_id: int | None = None) -> FlagResult:
         """Open (or add a reason to) a dispute on a fact in one guild; history is appended."""
@@ -367,70 +307,16 @@ class Library:
         """Every flag and unflag of a fact, oldest first."""
         return await self.state.history(fact_id, guild_id)
 
-    # -- autocomplete -----------------------------------------------------------------------
-
-    async def complete_facts(self, partial: str, concept: str | None = None, limit: int = 25) -> list[tuple[str, str]]:
-        """(label, value) pairs for a partly typed fact query; value is the fact id."""
-        if not partial.strip():
-            return []
-        filters = Filters(concept_id=await self.concept_id(concept)) if concept else Filters()
-        scored, _ = await self.search.facts(partial, filters, limit=limit, prefix_last=True)
-        if not scored:
-            return []
-        # Labels need only id, type and text: no citation or dispute look-ups on this hot path.
-        marks = ",".join("?" * len(scored))
-        async with self.conn.execute(f"SELECT rowid, id, type, text FROM facts WHERE rowid IN ({marks})",
-                                     [s.rowid for s in scored]) as cursor:
-            rows = {r["rowid"]: r for r in await cursor.fetchall()}
-        return [(_label(f"{rows[s.rowid]['type']}: {rows[s.rowid]['text']}"), rows[s.rowid]["id"])
-                for s in scored if s.rowid in rows]
-
-    async def complete_sources(self, partial: str, limit: int = 25) -> list[tuple[str, str]]:
-        """(label, value) pairs for a partly typed source; value is the source title (<= 100 chars)."""
-        if partial.strip():
-            scored = await self.search.sources(partial, limit=limit)
-            ids = [s.rowid for s in scored]
-        else:
-            async with self.conn.execute("SELECT id FROM sources ORDER BY declared_facts DESC, id LIMIT ?", (limit,)) as c:
-                ids = [i for (i,) in await c.fetchall()]
-        if not ids:
-            return []
-        marks = ",".join("?" * len(ids))
-        sql = f"SELECT id, title, publisher, declared_facts FROM sources WHERE id IN ({marks})"
-        async with self.conn.execute(sql, ids) as cursor:
-            rows = {r["id"]: r for r in await cursor.fetchall()}
-        return [(_label(f"{rows[i]['title']} — {rows[i]['publisher']} ({rows[i]['declared_facts']})"), _label(rows[i]["title"]))
-                for i in ids if i in rows]
-
-    async def complete_concepts(self, partial: str, limit: int = 25) -> list[tuple[str, str]]:
-        names = await self.concepts()
-        folded = fold(partial)
-        matches = [n for n in names if folded in fold(n)] if folded else names
-        return [(_label(n), _label(n)) for n in matches[:limit]]
-
     async def _value(self, sql: str, params: tuple = ()) -> object:
         async with self.conn.execute(sql, params) as cursor:
             row = await cursor.fetchone()
         return row[0] if row else None
 
 
-def _source(row: aiosqlite.Row) -> SourceInfo:
-    return SourceInfo(
-        row["source_id"], row["title"], row["domain"], row["publisher"], tuple(json.loads(row["authors"])),
-        row["date"], row["declared_facts"], row["concept"],
-    )
-
-
 def _with_score(view: FactView, score: float) -> FactView:
     from dataclasses import replace
 
     return replace(view, score=score)
-
-
-def _label(text: str, limit: int = 100) -> str:
-    """Autocomplete labels and values: one line, at most `limit` characters, ellipsis if cut."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _clean_reason(reason: str) -> str:

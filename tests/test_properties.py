@@ -111,7 +111,7 @@ def test_any_text_in_fact_options_fits_discord(loaded_db, query, fact_type, sour
                 _limits(embeds.fact_detail(answer.results[0]))
             else:
                 assert answer.missing is not None and len(embeds.missing(answer.missing)) <= 2000
-            for name, value in await library.complete_facts(query):
+            for name, value in await library.complete.facts(query):
                 assert 1 <= len(name) <= 100 and 1 <= len(value) <= 100
             sources = await library.source(query)
             for view in sources.results:

@@ -71,10 +71,10 @@ async def test_filters(library):
 
 async def test_autocomplete_limits(library):
     for partial in ("ket", "bdn", "neurog", "x" * 300, "😀"):
-        choices = await library.complete_facts(partial)
+        choices = await library.complete.facts(partial)
         assert len(choices) <= 25
         assert all(1 <= len(name) <= 100 and 1 <= len(value) <= 100 for name, value in choices)
-    assert await library.complete_facts("neurog")
+    assert await library.complete.facts("neurog")
 
 
 async def test_source_search_by_author_title_and_domain(library):

@@ -49,11 +49,11 @@ def setup(bot: FactBot) -> None:
 
     @fact.autocomplete("query")
     async def complete_query(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return choices(await library.complete_facts(current[:_QUERY]))
+        return choices(await library.complete.facts(current[:_QUERY]))
 
     @fact.autocomplete("source")
     async def complete_source(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return choices(await library.complete_sources(current[:_SOURCE]))
+        return choices(await library.complete.sources(current[:_SOURCE]))
 
     fact.autocomplete("concept")(concept_choices(library))
 

@@ -14,7 +14,7 @@ from discord import app_commands
 from bot.commands.respond import choices, in_time, send, send_paged
 from bot.render import embeds
 from bot.spec import DISPUTES, FLAG, UNFLAG
-from storage.library import Refusal
+from storage import Refusal
 
 if TYPE_CHECKING:
     from bot.client import FactBot
@@ -101,7 +101,7 @@ def setup(bot: FactBot) -> None:
 
     @flag.autocomplete("fact")
     async def complete_fact(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return choices(await library.complete_facts(current[: FLAG.option("fact").max]))
+        return choices(await library.complete.facts(current[: FLAG.option("fact").max]))
 
     @unflag.autocomplete("fact")
     async def complete_disputed(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

@@ -84,7 +84,7 @@ def concept_choices(library) -> Callable[[discord.Interaction, str], Awaitable[l
     """The autocomplete callback every command's `concept` option shares."""
 
     async def complete(interaction: discord.Interaction, current: str) -> list[discord.app_commands.Choice[str]]:
-        return choices(await library.complete_concepts(current[:100]))
+        return choices(await library.complete.concepts(current[:100]))
 
     return complete
 

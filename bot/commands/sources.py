@@ -50,7 +50,7 @@ def setup(bot: FactBot) -> None:
 
     @source.autocomplete("query")
     async def complete_source(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return choices(await library.complete_sources(current[:_QUERY]))
+        return choices(await library.complete.sources(current[:_QUERY]))
 
     source.autocomplete("concept")(concept_choices(library))
 

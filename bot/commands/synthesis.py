@@ -10,7 +10,7 @@ from discord import app_commands
 from bot.commands.respond import concept_choices, send
 from bot.render import embeds
 from bot.spec import SYNTHESIS
-from storage.answers import Missing
+from storage import Missing
 
 if TYPE_CHECKING:
     from bot.client import FactBot

@@ -19,7 +19,7 @@ from bot.render.limits import (
 )
 from bot.render.marks import DISPUTED
 from bot.spec import COMMANDS
-from storage.answers import (
+from storage import (
     Block,
     Dispute,
     FactAnswer,

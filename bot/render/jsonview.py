@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage.answers import Block, Dispute, FactAnswer, FactView, FlagResult, Missing, SourceAnswer, SourceInfo, SynthesisAnswer
+from storage import (
+    Block,
+    Dispute,
+    FactAnswer,
+    FactView,
+    FlagResult,
+    Missing,
+    SourceAnswer,
+    SourceInfo,
+    SynthesisAnswer,
+)
 
 
 def source_json(source: SourceInfo) -> dict[str, Any]:

@@ -5,7 +5,16 @@ from __future__ import annotations
 import textwrap
 
 from bot.render.marks import DISPUTED
-from storage.answers import Block, Dispute, FactAnswer, FactView, FlagResult, Missing, SourceAnswer, SynthesisAnswer
+from storage import (
+    Block,
+    Dispute,
+    FactAnswer,
+    FactView,
+    FlagResult,
+    Missing,
+    SourceAnswer,
+    SynthesisAnswer,
+)
 
 WIDTH = 100
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process, utils
 
+from bot.tools.synthetic import write_corpus
 from storage.library import Library
 from storage.load.loader import load_paths
-from bot.tools.synthetic import write_corpus
 
 SEED = Path(__file__).resolve().parents[2] / "seeds" / "ketamine.txt"
 
@@ -70,7 +70,7 @@ def _search_phase(db_path: str, queries: list[tuple[str, str]], rounds: int, out
             for _ in range(rounds):
                 for prefix in PREFIXES:
                     started = time.perf_counter()
-                    await library.complete_facts(prefix)
+                    await library.complete.facts(prefix)
                     complete.append((time.perf_counter() - started) * 1000)
         finally:
             await library.close()
