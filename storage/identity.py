@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 
 from storage.pages.records import Page
 from storage.textnorm import fold
@@ -27,24 +28,42 @@ def looks_like_id(text: str) -> bool:
 
 def fact_key_of(concept: str, title: str, domain: str, fact_type: str, text: str) -> str:
     """The content a fact id is derived from, hashed (hex)."""
-    parts = (fold(concept), title, domain, fact_type, text)
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{_head(concept, title, domain)}{fact_type}\x1f{text}".encode("utf-8")).hexdigest()
 
 
 def fact_keys(page: Page) -> list[str]:
     """Every fact's key (as fact_key_of), with repeats of one fact under one source told apart."""
     # The concept, title and domain are joined once per source, not once per fact.
-    heads = [f"{fold(page.concept)}\x1f{s.title}\x1f{s.domain}\x1f" for s in page.sources]
+    heads = [_head(page.concept, s.title, s.domain) for s in page.sources]
     sha256 = hashlib.sha256
-    keys = [sha256(f"{heads[f.source_index]}{f.type}\x1f{f.text}".encode("utf-8")).hexdigest() for f in page.facts]
+    return _told_apart([sha256(f"{heads[f.source_index]}{f.type}\x1f{f.text}".encode("utf-8")).hexdigest()
+                        for f in page.facts])
+
+
+def stored_fact_keys(concept: str, facts: Iterable[tuple[str, str, str, str]]) -> list[str]:
+    """The keys of a stored page's facts, given as (title, domain, type, text) in page order."""
+    return _told_apart([fact_key_of(concept, title, domain, fact_type, text) for title, domain, fact_type, text in facts])
+
+
+def _head(concept: str, title: str, domain: str) -> str:
+    return f"{fold(concept)}\x1f{title}\x1f{domain}\x1f"
+
+
+def _told_apart(keys: list[str]) -> list[str]:
+    """The second, third... copy of one key gets a key of its own, derived from the first."""
     seen: dict[str, int] = {}
     for i, key in enumerate(keys):
         if key in seen:
             seen[key] += 1
-            keys[i] = sha256(f"{key}#{seen[key]}".encode()).hexdigest()
+            keys[i] = repeat_key(key, seen[key])
         else:
             seen[key] = 0
     return keys
+
+
+def repeat_key(key: str, copy: int) -> str:
+    """The key of the `copy`-th repeat (1, 2...) of one fact under one source."""
+    return hashlib.sha256(f"{key}#{copy}".encode()).hexdigest() if copy else key
 
 
 def short_id(key_hash: str, length: int) -> str:

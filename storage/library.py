@@ -28,7 +28,7 @@ from storage.answers import (
 )
 from storage.load.loader import LoadReport, load_paths
 from storage.pages.format import PageFormatError
-from storage.identity import fact_key_of, looks_like_id
+from storage.identity import fact_key_of, looks_like_id, repeat_key
 from storage.pages.records import FACT_TYPES
 from storage.search.complete import Completer
 from storage.search.lexical import Filters, Searcher
@@ -280,11 +280,22 @@ class Library:
     async def _record(
         self, fact: FactView, action: str, reason: str, actor: str, actor_id: int | None, guild_id: int
     ) -> FlagEvent:
-        key = fact_key_of(fact.concept, fact.source.title, fact.source.domain, fact.type, fact.text)
+        key = await self._content_key(fact)
         try:
             return await self.state.record(fact.id, fact.text, key, guild_id, action, reason, actor, actor_id)
         except NotDisputed:
             raise Refusal(f"Fact {fact.id} is not disputed here.") from None
+
+    async def _content_key(self, fact: FactView) -> str:
+        """The content key the loader gave this fact (a repeat of a fact under one source has its own)."""
+        earlier = await self._value(
+            "SELECT count(*) FROM fact_ids i JOIN facts me ON me.rowid = i.fact JOIN facts f"
+            " ON f.source_id IN (SELECT id FROM sources WHERE concept_id = me.concept_id AND title = ? AND domain = ?)"
+            " AND f.type = me.type AND f.text = me.text AND f.position < me.position WHERE i.id = ?",
+            (fact.source.title, fact.source.domain, fact.id),
+        )
+        key = fact_key_of(fact.concept, fact.source.title, fact.source.domain, fact.type, fact.text)
+        return repeat_key(key, int(earlier or 0))
 
     async def disputes(self, guild_id: int | None = None) -> list[Dispute]:
         """Open disputes (of one guild, or all), newest first."""

@@ -20,6 +20,7 @@ import storage.load.prepare
 from storage.load.loader import load_paths
 from storage.identity import short_id
 from storage.load.prepare import prepare
+from storage.pages.format import parse_file
 from tests.conftest import SEED
 
 TINY = 2
@@ -31,14 +32,18 @@ def tiny_ids(monkeypatch):
         monkeypatch.setattr(module, "ID_LENGTH", TINY)
 
 
-@pytest.fixture
-def pages(tmp_path: Path) -> list[Path]:
-    """The seed and two copies under other concept names (so every fact key differs)."""
+NAMES = [("ketamine", "esketamine", "arketamine"), ("Memantine", "nitrous oxide", "zz top")]
+
+
+@pytest.fixture(params=NAMES, ids=["seed-names", "other-names"])
+def pages(tmp_path: Path, request) -> list[Path]:
+    """The seed and two copies under other concept names (so every fact key differs); every test
+    runs under two sets of names, since which facts clash depends on the names."""
     text = SEED.read_text(encoding="utf-8")
     folder = tmp_path / "pages"
     folder.mkdir()
     paths = []
-    for name in ("ketamine", "esketamine", "arketamine"):
+    for name in request.param:
         path = folder / f"{name}.txt"
         path.write_text(text.replace("\nketamine\n", f"\n{name}\n", 1), encoding="utf-8")
         paths.append(path)
@@ -122,7 +127,8 @@ def test_an_id_flagged_for_other_content_is_skipped(tiny_ids, pages, tmp_path):
     load_paths(db, pages[1:])
     after = _check_invariants(db, pages)
     assert taken not in after.values()
-    assert {w: i for w, i in after.items() if w[0] == "ketamine"} == ids
+    first = parse_file(pages[0]).concept
+    assert {w: i for w, i in after.items() if w[0] == first} == ids
 
 
 def test_a_reloaded_page_takes_back_ids_a_new_page_claimed_first(tiny_ids, pages, tmp_path):
@@ -149,3 +155,40 @@ def test_the_same_page_twice_in_one_batch(tiny_ids, pages, tmp_path):
     report = load_paths(db, [pages[0], pages[1], again])
     assert [(p.status, p.kept) for p in report.pages] == [("added", 0), ("added", 0), ("updated", 284)]
     _check_invariants(db, [again, pages[1]])
+
+
+@pytest.mark.parametrize("concept", ["ketamine", "esketamine", "a concept with another name"])
+async def test_a_lengthened_id_survives_an_edit_of_the_fact_it_clashed_with(tiny_ids, tmp_path, concept):
+    """B's short id was taken by A, so B got a longer one, and a moderator flagged B. A is edited
+    and the page reloaded: B keeps its longer id (not A's freed short one), and its dispute."""
+    from storage.library import Library
+
+    path = tmp_path / "page.txt"
+    path.write_text(SEED.read_text(encoding="utf-8").replace("\nketamine\n", f"\n{concept}\n", 1), encoding="utf-8")
+    keys = prepare(path).keys
+    library = await Library.open(tmp_path / "db.sqlite3")
+    try:
+        await library.load([path])
+        ids = await _ids_by_position(library)
+        holder = {fact_id: position for position, fact_id in ids.items()}
+        b = next(p for p, fact_id in ids.items() if len(fact_id) > TINY and short_id(keys[p], TINY) in holder)
+        a = holder[short_id(keys[b], TINY)]
+        await library.state.record(ids[b], "B", keys[b], 1, "flag", "disputed B", "mod", None)
+
+        lines = path.read_text(encoding="utf-8").splitlines()
+        lines[parse_file(path).facts[a].line - 1] += " (edited)"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        report = await library.load([path])
+
+        after = await _ids_by_position(library)
+        assert after[b] == ids[b], "B's id changed: its dispute came loose"
+        assert report.pages[0].orphaned_flags == []
+        assert list(await library.state.open_disputes([ids[b]], 1)) == [ids[b]]
+        assert {p: i for p, i in after.items() if p != a} == {p: i for p, i in ids.items() if p != a}
+    finally:
+        await library.close()
+
+
+async def _ids_by_position(library) -> dict[int, str]:
+    async with library.conn.execute("SELECT position, id FROM facts") as cursor:
+        return {position: fact_id for position, fact_id in await cursor.fetchall()}

@@ -36,29 +36,36 @@ class FactIds:
         short_ids: list[str],
         first_rowid: int,
         concept_id: int,
-        reclaim: set[str],
+        owned: dict[str, str],
     ) -> list[str]:
         """Ids for one page's facts (keys and their ID_LENGTH ids), stored at rowids first_rowid, ...
 
-        `reclaim` holds the ids the page's previous version owned.
+        `owned` maps each id the page's previous version had to the content key that had it: a fact
+        whose content is unchanged gets its old id back, whatever happened to its neighbours.
         """
         # A page whose facts had lengthened ids skips the ids earlier batches own now, not at the
         # end of the batch, so it gets its lengthened ids back and reports them as kept.
-        check_table = any(len(i) > ID_LENGTH for i in reclaim)
+        check_table = any(len(i) > ID_LENGTH for i in owned)
         self._pages.append((first_rowid, keys, concept_id))
         if not check_table and self._all_free(keys, short_ids):
             self.pending.update(zip(short_ids, range(first_rowid, first_rowid + len(keys))))
             return short_ids
+        previous = {key: fact_id for fact_id, key in owned.items()}
+        present = set(keys)
+        # An old id whose content is still on the page is that content's, and nobody else's.
+        taken = {fact_id for fact_id, key in owned.items() if key in present}
         ids: list[str] = [""] * len(keys)
-        mine: set[str] = set()
         # Sorted by key, so which of two clashing facts of one page gets the shorter id does not
         # depend on their order in the file.
         for offset in sorted(range(len(keys)), key=keys.__getitem__):
-            fact_id = self._free(keys[offset], mine, reclaim, check_table)
-            if fact_id in self.pending:  # taken earlier in this batch, but this page owned it before
+            key = keys[offset]
+            fact_id = previous.get(key)
+            if fact_id is None or self.flagged.get(fact_id, key) != key:
+                fact_id = self._free(key, taken, check_table)
+            elif fact_id in self.pending:  # taken earlier in this batch, but this page owned it before
                 self._move(fact_id)
             self.pending[fact_id] = first_rowid + offset
-            mine.add(fact_id)
+            taken.add(fact_id)
             ids[offset] = fact_id
         return ids
 
@@ -104,7 +111,7 @@ class FactIds:
             except sqlite3.IntegrityError:
                 done += self.conn.total_changes - before  # the rows before the clashing one went in
                 rowid = self.pending[order[done]]
-                new_id = self._free(self._origin(rowid)[0], set(), set(), check_table=True)
+                new_id = self._free(self._origin(rowid)[0], set(), check_table=True)
                 self._rename(order[done], new_id, rowid)
                 self.conn.execute("INSERT INTO fact_ids (id, fact) VALUES (?, ?)", (new_id, rowid))
                 done += 1
@@ -115,16 +122,18 @@ class FactIds:
             return False
         return all(self.flagged.get(i, k) == k for i, k in zip(short_ids, keys))
 
-    def _free(self, key: str, mine: set[str], reclaim: set[str], check_table: bool) -> str:
-        """The shortest id of `key` nobody else may have."""
+    def _free(self, key: str, taken: set[str], check_table: bool) -> str:
+        """The shortest id of `key` that is not in `taken` and nobody else may have."""
         length = ID_LENGTH
         while True:
             candidate = short_id(key, length)
-            if candidate not in mine and self.flagged.get(candidate, key) == key:
-                if candidate in reclaim:
-                    return candidate
-                if candidate not in self.pending and not (check_table and self._in_table(candidate)):
-                    return candidate
+            if (
+                candidate not in taken
+                and self.flagged.get(candidate, key) == key
+                and candidate not in self.pending
+                and not (check_table and self._in_table(candidate))
+            ):
+                return candidate
             length += 1
 
     def _in_table(self, fact_id: str) -> bool:
@@ -138,7 +147,7 @@ class FactIds:
     def _move(self, fact_id: str) -> None:
         """Give the pending holder of `fact_id` another id (its page is written already)."""
         rowid = self.pending[fact_id]
-        new_id = self._free(self._origin(rowid)[0], set(), set(), check_table=True)  # skips fact_id: pending
+        new_id = self._free(self._origin(rowid)[0], set(), check_table=True)  # skips fact_id: pending
         del self.pending[fact_id]
         self._rename(fact_id, new_id, rowid)
         self.pending[new_id] = rowid

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from storage.db import connect_sync
+from storage.identity import stored_fact_keys
 from storage.load.factids import FactIds
 from storage.pages.format import PageFormatError
 from storage.load.parseahead import ParseAhead
@@ -164,13 +165,14 @@ def _write_page(conn: sqlite3.Connection, prepared: Prepared, ids: FactIds) -> P
     row = _one(conn, "SELECT id, content_hash FROM concepts WHERE name = ?", (prepared.concept,))
     if row and row["content_hash"] == prepared.content_hash:
         return _unchanged_report(conn, prepared.path, prepared.concept, row["id"])
-    old_ids: set[str] = set()
+    owned: dict[str, str] = {}
     if row:
-        old_ids = _delete_concept(conn, row["id"], ids)
+        owned = _delete_concept(conn, row["id"], ids)
+    old_ids = set(owned)
     concept_id = _insert_concept(conn, prepared)
     source_ids = _insert_sources(conn, concept_id, prepared)
     first = ids.next_rowid()
-    fact_ids = ids.assign(prepared.keys, prepared.ids, first, concept_id, reclaim=old_ids)
+    fact_ids = ids.assign(prepared.keys, prepared.ids, first, concept_id, owned)
     _insert_facts(conn, concept_id, prepared, source_ids, fact_ids, first)
     _insert_text(conn, concept_id, prepared, fact_ids)
     new_ids = set(fact_ids)
@@ -186,20 +188,26 @@ def _write_page(conn: sqlite3.Connection, prepared: Prepared, ids: FactIds) -> P
     )
 
 
-def _delete_concept(conn: sqlite3.Connection, concept_id: int, ids: FactIds) -> set[str]:
-    """Delete a page's rows; returns the ids its facts had."""
-    rows = conn.execute(f"SELECT rowid, id, text FROM facts WHERE {_OF_CONCEPT}", (concept_id,)).fetchall()
+def _delete_concept(conn: sqlite3.Connection, concept_id: int, ids: FactIds) -> dict[str, str]:
+    """Delete a page's rows; returns each id its facts had -> that fact's content key."""
+    concept = _one(conn, "SELECT name FROM concepts WHERE id = ?", (concept_id,))["name"]
+    rows = conn.execute(
+        "SELECT f.rowid, f.id, f.text, s.title, s.domain, f.type FROM facts f JOIN sources s ON s.id = f.source_id"
+        f" WHERE f.{_OF_CONCEPT} ORDER BY f.position",
+        (concept_id,),
+    ).fetchall()
     conn.executemany(
         "INSERT INTO fact_index (fact_index, rowid, body) VALUES ('delete', ?, ?)",
-        [(rowid, fold(text)) for rowid, _, text in rows],
+        [(rowid, fold(text)) for rowid, _, text, *_ in rows],
     )
-    ids.release([(rowid, fact_id) for rowid, fact_id, _ in rows])
+    ids.release([(rowid, fact_id) for rowid, fact_id, *_ in rows])
     conn.execute(
         "DELETE FROM source_index WHERE rowid IN (SELECT id FROM sources WHERE concept_id = ?)", (concept_id,)
     )
     conn.execute(f"DELETE FROM facts WHERE {_OF_CONCEPT}", (concept_id,))
     conn.execute("DELETE FROM concepts WHERE id = ?", (concept_id,))
-    return {fact_id for _, fact_id, _ in rows}
+    keys = stored_fact_keys(concept, [(title, domain, fact_type, text) for _, _, text, title, domain, fact_type in rows])
+    return {fact_id: key for (_, fact_id, *_), key in zip(rows, keys)}
 
 
 def _insert_concept(conn: sqlite3.Connection, prepared: Prepared) -> int:
