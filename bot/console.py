@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from bot.render import jsonview, text
 from bot.spec import COMMANDS
-from storage import FlagResult, Library, Missing, Refusal
+from storage import Ambiguous, FlagResult, Library, Missing, Refusal
 
 CONSOLE_GUILD = 0  # disputes made from the console belong to "guild 0"
 
@@ -136,7 +136,10 @@ class Console:
 
     async def _moderate(self, c: Command, act: Callable[..., Awaitable[FlagResult]]) -> Answer:
         guild_id = CONSOLE_GUILD if self.guild_id is None else self.guild_id
-        result = await act(c.get("fact"), c.get("reason"), self.operator, guild_id)
+        try:
+            result = await act(c.get("fact"), c.get("reason"), self.operator, guild_id)
+        except Ambiguous as ambiguous:
+            return jsonview.candidates_json(c.name, ambiguous), text.candidates(ambiguous)
         return jsonview.flag_json(c.name, result), text.flag_result(result)
 
     async def disputes(self, c: Command) -> Answer:

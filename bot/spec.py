@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage import FACT_TYPES, MAX_QUERY, MAX_REASON
+from storage import FACT_TYPES, MAX_QUERY, MAX_REASON, MIN_REASON
 
 CONCEPT_NAME = 100  # longer than any concept name; Discord's own limit for a choice is 100
 PERSPECTIVES = 50
@@ -138,7 +138,8 @@ FLAG = CommandSpec(
     "/flag 7lm2vnhe reason:the dose is wrong",
     (
         Option("fact", "Fact id, or words of the fact", required=True, shown="<fact id or text>"),
-        Option("reason", "Why it is disputed (shown to everyone)", required=True, max=MAX_REASON, shown="<why>"),
+        Option("reason", "Why it is disputed (shown to everyone)", required=True, min=MIN_REASON, max=MAX_REASON,
+               shown="<why>"),
     ),
     main="fact",
     moderators=True,
@@ -150,7 +151,7 @@ UNFLAG = CommandSpec(
     "/unflag 7lm2vnhe reason:source checked",
     (
         Option("fact", "Fact id", required=True, max=FACT_ID, shown="<fact id>"),
-        Option("reason", "Why the dispute is resolved", required=True, max=MAX_REASON, shown="<why>"),
+        Option("reason", "Why the dispute is resolved", required=True, min=MIN_REASON, max=MAX_REASON, shown="<why>"),
     ),
     main="fact",
     moderators=True,

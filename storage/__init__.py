@@ -19,8 +19,10 @@ from typing import Any
 _PUBLIC = {
     "Library": "storage.library",
     "Refusal": "storage.library",
+    "Ambiguous": "storage.library",
     "MAX_QUERY": "storage.library",
     "MAX_REASON": "storage.library",
+    "MIN_REASON": "storage.library",
     "LoadReport": "storage.load.loader",
     "PageReport": "storage.load.loader",
     "PageFormatError": "storage.pages.format",

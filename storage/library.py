@@ -42,11 +42,26 @@ log = logging.getLogger("factbot")
 MAX_RESULTS = 50  # facts one query can page through
 MAX_QUERY = 300  # characters of a query or filter; a longer paste is cut by every surface
 MAX_REASON = 500
+MIN_REASON = 3  # letters or digits: "?", "." or "ok" say nothing a student could weigh
+CANDIDATES = 5  # facts a moderator chooses among when /flag's text is not clear
+# How well /flag's text must fit a fact (rapidfuzz partial_ratio, 0-100) to name it alone; a
+# second fact fitting as well makes it ambiguous. Pasted or typed-out fact text scores 95-100.
+CLEAR_MATCH = 90
 LIST_CONCEPTS = 10  # an unknown concept lists every concept up to this many, else the nearest
 
 
 class Refusal(ValueError):
     """A polite, user-facing refusal (unknown fact, nothing to unflag...)."""
+
+
+class Ambiguous(Refusal):
+    """Text given to /flag that does not name one fact clearly: the moderator picks a candidate."""
+
+    def __init__(self, reference: str, candidates: list[FactView]) -> None:
+        shown = " ".join(reference.split())[:80]
+        super().__init__(f"“{shown}” could be any of {len(candidates)} facts; choose one by its id.")
+        self.reference = reference
+        self.candidates = candidates
 
 
 class Library:
@@ -246,22 +261,30 @@ class Library:
 
     # -- moderation -------------------------------------------------------------------------
 
-    async def resolve_fact(self, reference: str, guild_id: int | None = None) -> FactView | None:
-        """A fact named by id, or the best match for a piece of its text."""
+    async def resolve_fact(self, reference: str, guild_id: int | None = None) -> FactView:
+        """A fact named by id, or the one fact a piece of text clearly names.
+
+        Raises Ambiguous (with the candidates) when the text fits several facts about as well, or
+        none closely: a moderator must never dispute the wrong fact by accident."""
         exact = await self.fact_by_id(reference, guild_id)
         if exact is not None:
             return exact
-        scored, _ = await self.search.facts(reference, limit=1)
-        if not scored:
-            return None
-        return (await self.views.facts([scored[0].rowid], guild_id)).get(scored[0].rowid)
+        scored, _ = await self.search.facts(reference, limit=CANDIDATES)
+        views = await self.views.facts([s.rowid for s in scored], guild_id)
+        candidates = [views[s.rowid] for s in scored if s.rowid in views]
+        if not candidates:
+            raise Refusal(f"No fact matches {reference[:80]!r}.")
+        typed = fold(reference)
+        fits = sorted(((fuzz.partial_ratio(typed, fold(c.text)), i) for i, c in enumerate(candidates)), reverse=True)
+        best, runner_up = fits[0][0], fits[1][0] if len(fits) > 1 else 0.0
+        if best >= CLEAR_MATCH and runner_up < CLEAR_MATCH:
+            return candidates[fits[0][1]]
+        raise Ambiguous(reference, [candidates[i] for _, i in fits])
 
     async def flag(self, reference: str, reason: str, actor: str, guild_id: int, actor_id: int | None = None) -> FlagResult:
         """Open (or add a reason to) a dispute on a fact in one guild; history is appended."""
         reason = _clean_reason(reason)
         fact = await self.resolve_fact(reference, guild_id)
-        if fact is None:
-            raise Refusal(f"No fact matches {reference[:80]!r}.")
         already = any(d.guild_id == guild_id for d in fact.disputes)
         event = await self._record(fact, "flag", reason, actor, actor_id, guild_id)
         refreshed = await self.fact_by_id(fact.id, guild_id)
@@ -331,9 +354,10 @@ def _with_score(view: FactView, score: float) -> FactView:
 
 
 def _clean_reason(reason: str) -> str:
+    """A reason is shown to everyone with the dispute, so it has to say something."""
     reason = " ".join(reason.split())
-    if not reason:
-        raise Refusal("A reason is required.")
+    if sum(c.isalnum() for c in reason) < MIN_REASON:
+        raise Refusal("A reason must say why, in a few words (e.g. reason:the dose is wrong per the source).")
     return reason[:MAX_REASON]
 
 

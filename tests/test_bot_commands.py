@@ -122,8 +122,10 @@ async def test_non_moderator_refused_and_nothing_written(run):
         requests = await run.interact(name, [_option("fact", fact_id), _option("reason", "wrong")], user_id=STUDENT)
         data = requests[0].body["data"]
         assert data["flags"] & EPHEMERAL and "Only moderators" in data["content"]
+    await run.drained()  # the handler has finished: a write after the refusal would show now
     assert await _flag_count(run.library) == 0
     assert run.fake.of_kind("channel_message") == []
+    assert not (await run.library.fact_by_id(fact_id, GUILD)).disputed
 
 
 async def test_moderator_flag_marks_everywhere_in_this_guild_only(run):
@@ -171,7 +173,7 @@ async def test_manage_messages_moderates_and_unflag_keeps_history(run):
 
 
 async def test_unknown_fact_to_flag_is_a_polite_refusal(run):
-    requests = await run.interact("unflag", [_option("fact", "zzzzzzzz"), _option("reason", "x")],
+    requests = await run.interact("unflag", [_option("fact", "zzzzzzzz"), _option("reason", "not in the source")],
                                   user_id=MODERATOR, roles=[MOD_ROLE])
     assert requests[0].body["data"]["flags"] & EPHEMERAL and "No fact has the id" in requests[0].body["data"]["content"]
 
@@ -272,3 +274,55 @@ async def test_a_failing_page_turn_apologises_instead_of_failing(run, monkeypatc
     assert turned[0].body["type"] == 4 and turned[0].body["data"]["flags"] & EPHEMERAL
     assert "Sorry, something went wrong" in turned[0].body["data"]["content"]
     assert any(r.exc_info and "index on fire" in str(r.exc_info[1]) for r in caplog.records)
+
+
+async def test_flag_by_clear_text_flags_that_fact(run):
+    wanted = (await run.library.fact("Ketamine increases BDNF levels")).results[0]
+    await run.interact("flag", [_option("fact", "ketamine increases bdnf levels"), _option("reason", "overstated")],
+                       user_id=MODERATOR, roles=[MOD_ROLE])
+    await run.drained()
+    assert [d.fact_id for d in await run.library.disputes(GUILD)] == [wanted.id]
+    assert len(run.fake.of_kind("channel_message")) == 1
+
+
+async def _ambiguous_flag(run) -> tuple[dict, list[str]]:
+    requests = await run.interact("flag", [_option("fact", "bdnf"), _option("reason", "which one?")],
+                                  user_id=MODERATOR, roles=[MOD_ROLE])
+    data = requests[0].body["data"]
+    assert data["flags"] & EPHEMERAL and "choose one" in data["content"]
+    message = run.fake.messages[run.fake.originals[f"token-{requests[0].interaction_id}"]]
+    labels = [c["label"] for row in message["components"] for c in row["components"]]
+    return message, labels
+
+
+async def test_flag_by_unclear_text_asks_which_fact_and_writes_nothing_until_chosen(run):
+    message, labels = await _ambiguous_flag(run)
+    await run.drained()
+    assert await _flag_count(run.library) == 0 and run.fake.of_kind("channel_message") == []
+    assert 2 <= len(labels) <= 5 and all(label.split()[-1] in str(message["embeds"]) for label in labels)
+    chosen = labels[1].split()[-1]
+    pressed = await run.click(message, labels[1], user_id=MODERATOR, roles=[MOD_ROLE])
+    assert pressed[0].body["data"]["flags"] & EPHEMERAL and chosen in str(pressed[0].body)
+    await run.drained()
+    assert [d.fact_id for d in await run.library.disputes(GUILD)] == [chosen]
+    assert (await run.library.fact_by_id(chosen, GUILD)).dispute_reasons == ["which one?"]
+    assert len(run.fake.of_kind("channel_message")) == 1
+
+
+async def test_only_the_asking_moderator_may_choose(run):
+    message, labels = await _ambiguous_flag(run)
+    for user, roles in ((STUDENT, []), (MANAGER, [MOD_ROLE])):
+        refused = await run.click(message, labels[0], user_id=user, roles=roles)
+        assert refused[0].body["data"]["flags"] & EPHEMERAL and "Only the moderator who asked" in str(refused[0].body)
+    await run.drained()
+    assert await _flag_count(run.library) == 0
+
+
+@pytest.mark.parametrize("reason", ["   ", ".", "ok", "?!?"])
+async def test_a_reason_that_says_nothing_is_refused(run, reason):
+    fact_id = (await run.library.fact("bdnf")).results[0].id
+    requests = await run.interact("flag", [_option("fact", fact_id), _option("reason", reason)],
+                                  user_id=MODERATOR, roles=[MOD_ROLE])
+    assert "A reason must say why" in requests[0].body["data"]["content"]
+    await run.drained()
+    assert await _flag_count(run.library) == 0

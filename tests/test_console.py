@@ -127,3 +127,21 @@ async def test_disputes_give_the_total_and_the_page(library):
     data, rendered = await console.run("/disputes page:3")
     assert (data["total"], data["offset"], len(data["results"])) == (12, 10, 2)
     assert rendered.startswith("11-12 of 12")
+
+
+async def test_flag_by_unclear_text_lists_candidates_by_id(library):
+    console = Console(library, "mod")
+    data, rendered = await console.run("/flag bdnf reason:which one is wrong?")
+    assert "choose one by its id" in data["error"] and 2 <= len(data["candidates"]) <= 5
+    first = data["candidates"][0]["id"]
+    assert f"/flag {first} reason:" in rendered
+    assert await library.disputes() == []
+    data, _ = await console.run(f"/flag {first} reason:this one")
+    assert data["fact"]["id"] == first and data["fact"]["disputed"]
+
+
+@pytest.mark.parametrize("reason", ["reason:.", "reason:ok", "reason:   !!"])
+async def test_console_refuses_a_reason_that_says_nothing(library, reason):
+    fact_id = (await library.fact("bdnf")).results[0].id
+    data, rendered = await Console(library, "mod").run(f"/flag {fact_id} {reason}")
+    assert "error" in data and await library.disputes() == []

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.commands.respond import choices, in_time, send, send_paged
+from bot.commands.respond import apologise, choices, in_time, send, send_paged
 from bot.render import embeds
 from bot.spec import DISPUTES, FLAG, UNFLAG
-from storage import Refusal
+from storage import Ambiguous, FactView, Refusal
 
 if TYPE_CHECKING:
     from bot.client import FactBot
@@ -37,6 +37,66 @@ def actor_name(user: discord.abc.User) -> str:
     return f"{user.name} ({user.id})"
 
 
+class ChooseFact(discord.ui.View):
+    """One button per candidate fact when /flag's text named none clearly; only the moderator who
+    asked may press, and is checked again at the press (roles can change in between)."""
+
+    def __init__(self, bot: FactBot, owner_id: int, candidates: list[FactView], reason: str) -> None:
+        super().__init__(timeout=bot.config.bot.page_timeout)
+        self.bot, self.owner_id, self.reason = bot, owner_id, reason
+        self.origin: discord.Interaction | None = None
+        for number, fact in enumerate(candidates, 1):
+            button = discord.ui.Button(label=f"{number}. Flag {fact.id}", style=discord.ButtonStyle.danger)
+            button.callback = self._flagger(fact.id)
+            self.add_item(button)
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id == self.owner_id and is_moderator(interaction, self.bot.config.discord.moderator_role_ids):
+            return True
+        await interaction.response.send_message("Only the moderator who asked can choose here.", ephemeral=True)
+        return False
+
+    def _flagger(self, fact_id: str):
+        async def flag_it(interaction: discord.Interaction) -> None:
+            self.stop()
+            await flag_and_report(self.bot, interaction, "flag", fact_id, self.reason)
+
+        return flag_it
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item) -> None:
+        await apologise(interaction, error, "choosing a fact to flag")
+
+    async def on_timeout(self) -> None:
+        if self.origin is not None:
+            try:
+                await self.origin.edit_original_response(content="This choice expired; run /flag again.", view=None)
+            except discord.HTTPException:
+                pass  # the message may be gone; the buttons are dead either way
+
+
+async def flag_and_report(bot: FactBot, interaction: discord.Interaction, action: str, fact: str, reason: str) -> None:
+    """Flag or unflag, answer the moderator privately, post to the audit channel; or explain why not."""
+    act = bot.library.flag if action == "flag" else bot.library.unflag
+    try:
+        result = await in_time(
+            interaction,
+            act(fact, reason, actor_name(interaction.user), interaction.guild_id, actor_id=interaction.user.id),
+            ephemeral=True,
+        )
+    except Ambiguous as ambiguous:
+        view = ChooseFact(bot, interaction.user.id, ambiguous.candidates, reason)
+        view.origin = interaction
+        bot.pagers.add(view)
+        await send(interaction, content=str(ambiguous), embeds=[embeds.candidates(ambiguous.candidates)], view=view,
+                   ephemeral=True)
+        return
+    except Refusal as refusal:
+        await send(interaction, content=str(refusal), ephemeral=True)
+        return
+    await send(interaction, embeds=[embeds.flag_result(result)], ephemeral=True)
+    await bot.audit(embeds.audit(result, interaction.user.mention))
+
+
 def setup(bot: FactBot) -> None:
     library, roles = bot.library, bot.config.discord.moderator_role_ids
 
@@ -44,18 +104,7 @@ def setup(bot: FactBot) -> None:
         if not is_moderator(interaction, roles):
             await interaction.response.send_message(REFUSAL, ephemeral=True)
             return
-        act = library.flag if action == "flag" else library.unflag
-        try:
-            result = await in_time(
-                interaction,
-                act(fact, reason, actor_name(interaction.user), interaction.guild_id, actor_id=interaction.user.id),
-                ephemeral=True,
-            )
-        except Refusal as refusal:
-            await send(interaction, content=str(refusal), ephemeral=True)
-            return
-        await send(interaction, embeds=[embeds.flag_result(result)], ephemeral=True)
-        await bot.audit(embeds.audit(result, interaction.user.mention))
+        await flag_and_report(bot, interaction, action, fact, reason)
 
     moderators_only = app_commands.default_permissions(manage_messages=True)
 
@@ -66,7 +115,7 @@ def setup(bot: FactBot) -> None:
     async def flag(
         interaction: discord.Interaction,
         fact: app_commands.Range[str, 1, FLAG.option("fact").max],
-        reason: app_commands.Range[str, 1, FLAG.option("reason").max],
+        reason: app_commands.Range[str, FLAG.option("reason").min, FLAG.option("reason").max],
     ) -> None:
         await change(interaction, "flag", fact, reason)
 
@@ -77,7 +126,7 @@ def setup(bot: FactBot) -> None:
     async def unflag(
         interaction: discord.Interaction,
         fact: app_commands.Range[str, 1, UNFLAG.option("fact").max],
-        reason: app_commands.Range[str, 1, UNFLAG.option("reason").max],
+        reason: app_commands.Range[str, UNFLAG.option("reason").min, UNFLAG.option("reason").max],
     ) -> None:
         await change(interaction, "unflag", fact, reason)
 

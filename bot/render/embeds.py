@@ -246,6 +246,16 @@ def disputes(items: list[Dispute], texts: dict[str, str], offset: int, total: in
     return embed
 
 
+def candidates(facts: list[FactView]) -> discord.Embed:
+    """The facts a moderator chooses among when /flag's text named none clearly."""
+    embed = discord.Embed(title="Which fact do you mean?", colour=DISPUTED_COLOUR)
+    budget = (EMBED_TOTAL - 300) // max(1, len(facts)) - FIELD_NAME
+    for number, fact in enumerate(facts, 1):
+        name, value = fact_field(fact, number, budget)
+        embed.add_field(name=name, value=value, inline=False)
+    return embed
+
+
 def flag_result(result: FlagResult) -> discord.Embed:
     """What a moderator sees after /flag or /unflag."""
     if result.event.action == "flag":

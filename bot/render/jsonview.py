@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from storage import (
+    Ambiguous,
     Block,
     Dispute,
     FactAnswer,
@@ -139,3 +140,8 @@ def missing_fields(missing: Missing | None) -> dict[str, Any] | None:
 def missing_json(command: str, missing: Missing) -> dict[str, Any]:
     """A command whose whole answer is missing (an unknown concept or perspective)."""
     return {"command": command, "error": missing.message, "missing": missing_fields(missing)}
+
+
+def candidates_json(command: str, ambiguous: Ambiguous) -> dict[str, Any]:
+    """/flag text that named no fact clearly: the error and the facts to choose among by id."""
+    return {"command": command, "error": str(ambiguous), "candidates": [fact_json(f) for f in ambiguous.candidates]}

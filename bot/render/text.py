@@ -6,6 +6,7 @@ import textwrap
 
 from bot.render.marks import DISPUTED
 from storage import (
+    Ambiguous,
     Block,
     Dispute,
     FactAnswer,
@@ -123,3 +124,9 @@ def flag_result(result: FlagResult) -> str:
 def missing(what: Missing) -> str:
     """An empty answer: what was not found, and what exists instead."""
     return what.message
+
+
+def candidates(ambiguous: Ambiguous) -> str:
+    """The facts /flag's text could mean, and how to flag one of them by its id."""
+    blocks = [fact_block(f, i) for i, f in enumerate(ambiguous.candidates, 1)]
+    return "\n\n".join([f"{ambiguous} For example: /flag {ambiguous.candidates[0].id} reason:<why>", *blocks])

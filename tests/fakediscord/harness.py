@@ -17,6 +17,8 @@ from tests.fakediscord.server import FakeDiscord, Recorded
 GUILD = 1400000000000000001
 OTHER_GUILD = 1400000000000000002
 MOD_ROLE = 1500000000000000001
+STUDENT_ROLE = 1500000000000000002  # every test member holds roles that are not moderator roles
+HELPER_ROLE = 1500000000000000003
 AUDIT_CHANNEL = 1600000000000000001
 TOKEN = "test-token-do-not-log-0123456789"
 STUDENT = 1300000000000000001
@@ -31,6 +33,8 @@ def roles(guild_id: int) -> list[dict]:
     return [
         {**base, "id": str(guild_id), "name": "@everyone", "position": 0, "permissions": str(1 << 11 | 1 << 10)},
         {**base, "id": str(MOD_ROLE), "name": "study moderators", "position": 1, "permissions": str(1 << 11 | 1 << 10)},
+        {**base, "id": str(STUDENT_ROLE), "name": "students", "position": 2, "permissions": str(1 << 11 | 1 << 10)},
+        {**base, "id": str(HELPER_ROLE), "name": "helpers", "position": 3, "permissions": str(1 << 11 | 1 << 10)},
     ]
 
 
@@ -44,6 +48,7 @@ class Running:
                        timeout: float = 10.0, **kwargs) -> list[Recorded]:
         """Send a slash command (or autocomplete with kind=4) and wait for `wait_for` requests about it."""
         kwargs.setdefault("guild_id", GUILD)
+        kwargs["roles"] = [STUDENT_ROLE, HELPER_ROLE, *kwargs.get("roles", [])]
         payload = self.fake.interaction(name, options, **kwargs)
         return await self.send(payload, wait_for=wait_for, timeout=timeout)
 
@@ -54,13 +59,23 @@ class Running:
         )
         return [r for r in self.fake.requests if r.interaction_id == interaction_id]
 
-    async def click(self, message: dict, label: str, user_id: int = STUDENT) -> list[Recorded]:
+    async def click(self, message: dict, label: str, user_id: int = STUDENT, roles: list[int] | None = None,
+                    wait_for: int = 1) -> list[Recorded]:
         """Press the button labelled `label` on `message`."""
         custom_id = next(c["custom_id"] for row in message["components"] for c in row["components"]
                          if c.get("label") == label)
         payload = self.fake.interaction("", kind=3, guild_id=GUILD, user_id=user_id, message=message,
-                                        custom_id=custom_id)
-        return await self.send(payload)
+                                        custom_id=custom_id, roles=[STUDENT_ROLE, HELPER_ROLE, *(roles or [])])
+        return await self.send(payload, wait_for=wait_for)
+
+    async def drained(self, timeout: float = 10.0) -> None:
+        """Wait until every interaction handler the bot started has finished, so a test that checks
+        "nothing was written" checks after the handler's last step, not when its first answer came."""
+        handlers = ("CommandTree-invoker", "discord-ui-view-dispatch")
+        deadline = asyncio.get_running_loop().time() + timeout
+        while any(t.get_name().startswith(handlers) and not t.done() for t in asyncio.all_tasks()):
+            assert asyncio.get_running_loop().time() < deadline, "an interaction handler is still running"
+            await asyncio.sleep(0.01)
 
 
 def test_config(fake: FakeDiscord, database: str, **bot_options) -> Config:
