@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
+import pytest
 
 from storage.search.lexical import escape_fts
 from tests.conftest import ROOT
@@ -95,3 +97,23 @@ def test_bench_command_smoke(tmp_path):
     for key in ("load_facts_per_s", "db_mb", "search_ms", "autocomplete_ms", "wratio_full_scan_ms", "peak_rss_mb"):
         assert key in data
     assert {"p50", "p95", "max"} <= set(data["search_ms"])
+
+
+async def test_an_author_named_only_in_the_source_ranks_the_topic_fact_first(library):
+    """"yaden memory": Yaden is named only in the source's byline, memory in the fact. bm25 over
+    the fact text alone ranks other memory facts first; the rerank must put Yaden's fact first."""
+    top = (await library.fact("yaden memory", limit=1)).results[0]
+    assert "David B Yaden" in top.source.authors and "memory" in top.text
+
+
+@pytest.mark.parametrize("query, other, own", [
+    ("electroconvulsive therapy", r"\bECT\b", r"electroconvulsive"),
+    ("ect", r"electroconvulsive", r"\bECT\b"),
+    ("brain derived neurotrophic factor", r"\bBDNF\b", r"brain.derived neurotrophic"),
+])
+async def test_learned_acronyms_find_facts_that_use_only_the_other_form(library, query, other, own):
+    """Facts that say only "ECT" answer "electroconvulsive therapy" (and the reverse) because the
+    page taught the pair at load time; without acronym learning they would not match at all."""
+    answer = await library.fact(query, limit=50)
+    only_other = [f for f in answer.results if re.search(other, f.text, re.I) and not re.search(own, f.text, re.I)]
+    assert only_other, f"no fact using only the other form of {query!r} was found"
