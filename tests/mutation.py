@@ -1,0 +1,305 @@
+"""Mutation testing for the guarantees users rely on: break the code one small change at a time
+and check that the tests that guard it fail.
+
+    python -m tests.mutation                 # every target below (about 10-15 minutes on 2 cores)
+    python -m tests.mutation --target ids    # one target; --list shows them; --jobs N workers
+
+Each mutant is one change made with `ast` inside the named functions (or to the named constants):
+a comparison flipped, `and`/`or` swapped, a `not` dropped, a number moved, True/False swapped, a
+statement removed (an early `return` among them), a function's result replaced. The mutated
+module is written into a private copy of the project and the target's tests run there; a mutant
+the tests do not fail "survives" and is listed with its line, to be explained or killed.
+Not part of .ci/run: it is the check to run before claiming a guarantee.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT_S = 240
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    path: str
+    functions: tuple[str, ...]  # qualified names ("Class.method", "outer.inner"); "" = module constants only
+    tests: tuple[str, ...]  # pytest arguments
+    constants: tuple[str, ...] = ()
+
+
+BOT_MODERATION = ("tests/test_bot_commands.py", "-k", "moderat or flag or refus or reason or choose or unknown_fact")
+TARGETS = (
+    Target("moderation-check", "bot/commands/moderation.py",
+           ("is_moderator", "setup.change", "ChooseFact.interaction_check", "flag_and_report"), BOT_MODERATION),
+    Target("flag-paths", "storage/library.py",
+           ("Library.resolve_fact", "Library.flag", "Library.unflag", "Library._record", "Library._content_key",
+            "_clean_reason"),
+           ("tests/test_bot_commands.py", "tests/test_console.py", "tests/test_identity.py", "tests/test_loader.py"),
+           ("MIN_REASON", "CLEAR_MATCH")),
+    Target("state-writes", "storage/state/sqlite.py", ("SqliteState.record", "SqliteState.open_disputes"),
+           ("tests/test_console.py", "tests/test_loader.py", "tests/test_identity.py", "tests/test_bot_commands.py")),
+    Target("ids", "storage/load/factids.py",
+           ("FactIds.assign", "FactIds.release", "FactIds.next_rowid", "FactIds.flush", "FactIds._flush_resolving",
+            "FactIds._all_free", "FactIds._free", "FactIds._in_table", "FactIds._origin", "FactIds._move",
+            "FactIds._rename"),
+           ("tests/test_factids.py", "tests/test_loader.py", "tests/test_identity.py")),
+    Target("fact-key", "storage/identity.py",
+           ("looks_like_id", "fact_key_of", "fact_keys", "stored_fact_keys", "_head", "_told_apart", "repeat_key",
+            "short_id"),
+           ("tests/test_identity.py", "tests/test_factids.py", "tests/test_loader.py"), ("ID_LENGTH",)),
+    Target("citation-thresholds", "storage/pages/citations.py", (),
+           ("tests/test_pageformat.py", "tests/test_citations.py"),
+           ("LABEL_THRESHOLD", "BARE_COVERAGE", "BARE_PREFIX_RATIO")),
+)
+
+
+@dataclass(frozen=True)
+class Mutant:
+    target: Target
+    line: int
+    description: str
+    source: str  # the whole mutated module
+
+
+@dataclass(frozen=True)
+class Outcome:
+    mutant: Mutant
+    killed: bool
+    seconds: float
+    note: str = ""
+
+
+_FLIPS: dict[type, type] = {
+    ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt,
+    ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot, ast.IsNot: ast.Is,
+}
+
+
+def mutants(target: Target) -> Iterator[Mutant]:
+    """Every single-change mutant of the target's functions and constants."""
+    tree = ast.parse((ROOT / target.path).read_text(encoding="utf-8"))
+    for scope in _scopes(tree, target):
+        for path in _sites(scope):
+            yield from _variants(tree, target, path)
+
+
+def _scopes(tree: ast.Module, target: Target) -> Iterator[ast.AST]:
+    wanted = set(target.functions)
+    found: set[str] = set()
+
+    def walk(node: ast.AST, prefix: str) -> Iterator[ast.AST]:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = f"{prefix}{child.name}"
+                if name in wanted and not isinstance(child, ast.ClassDef):
+                    found.add(name)
+                    yield child
+                yield from walk(child, f"{name}.")
+
+    yield from walk(tree, "")
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id in target.constants for t in statement.targets
+        ):
+            found.add(next(t.id for t in statement.targets if isinstance(t, ast.Name)))
+            yield statement
+    missing = (wanted | set(target.constants)) - found
+    if missing:
+        raise SystemExit(f"{target.name}: not found in {target.path}: {', '.join(sorted(missing))}")
+
+
+def _sites(scope: ast.AST) -> Iterator[ast.AST]:
+    for node in ast.walk(scope):
+        if isinstance(node, (ast.Compare, ast.BoolOp, ast.UnaryOp, ast.Constant, ast.Return, ast.Expr, ast.If)):
+            yield node
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node is scope:
+            yield node
+
+
+def _variants(tree: ast.Module, target: Target, original: ast.AST) -> Iterator[Mutant]:
+    """The mutants of one node, each made on a fresh copy of the module."""
+    line = getattr(original, "lineno", 0)
+    for description, change in _changes(original):
+        mutated = copy.deepcopy(tree)
+        node = _same_node(mutated, tree, original)
+        if change(node, mutated) is False:
+            continue
+        try:
+            source = ast.unparse(ast.fix_missing_locations(mutated))
+        except Exception:  # an unparseable change is no mutant
+            continue
+        yield Mutant(target, line, description, source)
+
+
+def _same_node(mutated: ast.Module, tree: ast.Module, original: ast.AST) -> ast.AST:
+    for a, b in zip(ast.walk(tree), ast.walk(mutated)):
+        if a is original:
+            return b
+    raise LookupError("node not found in the copy")
+
+
+def _changes(node: ast.AST):
+    """(description, change) pairs for one node; a change returning False does not apply."""
+    if isinstance(node, ast.Compare):
+        for i, op in enumerate(node.ops):
+            if type(op) in _FLIPS:
+                flipped = _FLIPS[type(op)]
+                yield f"{type(op).__name__} -> {flipped.__name__}", _set_op(i, flipped)
+    elif isinstance(node, ast.BoolOp):
+        other = ast.Or if isinstance(node.op, ast.And) else ast.And
+        yield f"{type(node.op).__name__} -> {other.__name__}", lambda n, _: setattr(n, "op", other())
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        yield "drop `not`", _drop_not
+    elif isinstance(node, ast.Constant) and isinstance(node.value, bool):
+        yield f"{node.value} -> {not node.value}", lambda n, _: setattr(n, "value", not n.value)
+    elif isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+        value = node.value
+        for new in sorted({value + 1, value - 1, value * 0.9 if isinstance(value, float) else value * 2} - {value}):
+            yield f"{value!r} -> {new!r}", _set_value(new)
+    elif isinstance(node, ast.Return) and node.value is None:
+        yield "drop early `return`", _drop_statement
+    elif isinstance(node, ast.Return):
+        yield "return None", lambda n, _: setattr(n, "value", ast.Constant(None))
+    elif isinstance(node, ast.Expr) and isinstance(node.value, (ast.Call, ast.Await)):
+        yield "drop call statement", _drop_statement
+    elif isinstance(node, ast.If):
+        yield "if -> if False", lambda n, _: setattr(n, "test", ast.Constant(False))
+        yield "if -> if True", lambda n, _: setattr(n, "test", ast.Constant(True))
+
+
+def _set_op(index: int, op: type):
+    def change(node: ast.Compare, _: ast.Module) -> None:
+        node.ops[index] = op()
+
+    return change
+
+
+def _set_value(value: float):
+    def change(node: ast.Constant, _: ast.Module) -> None:
+        node.value = value
+
+    return change
+
+
+def _drop_not(node: ast.UnaryOp, tree: ast.Module) -> bool:
+    return _replace(tree, node, node.operand)
+
+
+def _drop_statement(node: ast.stmt, tree: ast.Module) -> bool:
+    return _replace(tree, node, ast.Pass())
+
+
+def _replace(tree: ast.Module, old: ast.AST, new: ast.AST) -> bool:
+    for parent in ast.walk(tree):
+        for field, value in ast.iter_fields(parent):
+            if isinstance(value, list) and old in value:
+                value[value.index(old)] = new
+                return True
+            if value is old:
+                setattr(parent, field, new)
+                return True
+    return False
+
+
+def run(outcome_of: list[Mutant], jobs: int) -> list[Outcome]:
+    """Run the mutants on `jobs` private copies of the project, one mutant at a time per copy."""
+    copies = [_copy_project() for _ in range(jobs)]
+    try:
+        with ThreadPoolExecutor(jobs) as pool:
+            queue = iter(outcome_of)
+            return [o for chunk in pool.map(lambda root: _drain(root, queue), copies) for o in chunk]
+    finally:
+        for root in copies:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def _copy_project() -> Path:
+    root = Path(tempfile.mkdtemp(prefix="factbot-mutant-"))
+    ignore = shutil.ignore_patterns(".git", ".venv", "data", "__pycache__", ".pytest_cache", "*.sqlite3*")
+    for name in ("bot", "storage", "tests", "seeds", "pyproject.toml"):
+        source = ROOT / name
+        (shutil.copytree(source, root / name, ignore=ignore) if source.is_dir() else shutil.copy(source, root / name))
+    return root
+
+
+def _drain(root: Path, queue: Iterator[Mutant]) -> list[Outcome]:
+    done = []
+    for mutant in queue:  # a shared iterator: each worker takes the next mutant (next() holds the GIL)
+        done.append(_try(root, mutant))
+        outcome = done[-1]
+        print(f"  {'killed  ' if outcome.killed else 'SURVIVED'} {mutant.target.name:20} "
+              f"{mutant.target.path}:{mutant.line} {mutant.description} ({outcome.seconds:.0f} s)", flush=True)
+    return done
+
+
+def _try(root: Path, mutant: Mutant) -> Outcome:
+    path = root / mutant.target.path
+    original = path.read_text(encoding="utf-8")
+    path.write_text(mutant.source, encoding="utf-8")
+    started = time.monotonic()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *mutant.target.tests],
+            cwd=root, capture_output=True, text=True, timeout=TIMEOUT_S,
+        )
+        return Outcome(mutant, result.returncode != 0, time.monotonic() - started)
+    except subprocess.TimeoutExpired:
+        return Outcome(mutant, True, time.monotonic() - started, "timeout")
+    finally:
+        path.write_text(original, encoding="utf-8")
+
+
+def _baseline(targets: list[Target]) -> None:
+    """The unmutated (but ast-unparsed) code must pass the same tests, or every 'kill' is a lie."""
+    root = _copy_project()
+    try:
+        for target in targets:
+            source = ast.unparse(ast.parse((ROOT / target.path).read_text(encoding="utf-8")))
+            outcome = _try(root, Mutant(target, 0, "baseline", source))
+            if outcome.killed:
+                raise SystemExit(f"baseline fails for {target.name}: fix the tests before mutating")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.mutation", description=__doc__.splitlines()[0])
+    parser.add_argument("--target", action="append", choices=[t.name for t in TARGETS])
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--list", action="store_true", help="list the targets and their mutant counts")
+    args = parser.parse_args(argv)
+    targets = [t for t in TARGETS if not args.target or t.name in args.target]
+    every = {t.name: list(mutants(t)) for t in targets}
+    if args.list:
+        for t in targets:
+            print(f"{t.name:20} {len(every[t.name]):4} mutants  {t.path}  tests: {' '.join(t.tests)}")
+        return 0
+    _baseline(targets)
+    started = time.monotonic()
+    outcomes = run([m for t in targets for m in every[t.name]], args.jobs)
+    print(f"\n{'target':20} {'mutants':>7} {'killed':>7} {'survived':>8}")
+    for t in targets:
+        mine = [o for o in outcomes if o.mutant.target is t]
+        print(f"{t.name:20} {len(mine):7} {sum(o.killed for o in mine):7} {sum(not o.killed for o in mine):8}")
+    survivors = [o for o in outcomes if not o.killed]
+    for o in sorted(survivors, key=lambda o: (o.mutant.target.path, o.mutant.line)):
+        print(f"survived: {o.mutant.target.path}:{o.mutant.line} {o.mutant.description}")
+    print(f"{len(outcomes)} mutants, {len(survivors)} survived, {time.monotonic() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
