@@ -117,3 +117,35 @@ async def test_learned_acronyms_find_facts_that_use_only_the_other_form(library,
     answer = await library.fact(query, limit=50)
     only_other = [f for f in answer.results if re.search(other, f.text, re.I) and not re.search(own, f.text, re.I)]
     assert only_other, f"no fact using only the other form of {query!r} was found"
+
+
+@pytest.mark.parametrize("query, form", [
+    ("neurotoxicity", "neurotoxic"),
+    ("dissociative", "dissociation"),
+    ("mystical", "mysticism"),
+    ("randomised", "randomized"),  # British spelling, American page
+    ("anesthetics", "anaesthetics"),  # American spelling, British page
+])
+async def test_a_word_finds_the_other_forms_of_its_family(library, query, form):
+    answer = await library.fact(query, limit=50)
+    assert any(form in f.text.lower() for f in answer.results), f"{query!r} misses {form!r}"
+    assert answer.corrections == {}  # another form of the word is no correction
+
+
+async def test_the_exact_form_ranks_a_little_above_a_related_form(library):
+    results = (await library.fact("dissociative", limit=20)).results
+    exact = [i for i, f in enumerate(results) if "dissociative" in f.text.lower()]
+    related = [i for i, f in enumerate(results) if "dissociati" in f.text.lower() and "dissociative" not in f.text.lower()]
+    assert exact and related and min(exact) < min(related)
+
+
+@pytest.mark.parametrize("query, pattern", [
+    ("tnf alpha", r"TNF-α"),
+    ("0.5mg/kg", r"0\.5 mg/kg"),
+    ("5ht2a", r"5-HT2A"),
+    ("5 ht2a", r"5-HT2A"),
+    ("Nmda", r"\bNMDA\b"),
+])
+async def test_symbols_and_notations_are_the_same(library, query, pattern):
+    results = (await library.fact(query, limit=5)).results
+    assert results and re.search(pattern, results[0].text), (query, results[0].text[:80] if results else None)

@@ -29,6 +29,7 @@ from rapidfuzz import fuzz, process
 from storage.db import connect_sync
 from storage.textnorm import STOP_WORDS, fold, words
 from storage.search.vocabulary import Vocabulary
+from storage.search.wordforms import greek_twin, unglued
 
 T = TypeVar("T")
 
@@ -37,6 +38,7 @@ MAX_WORD = 40
 CANDIDATES = 60
 RANKABLE_DF = 4_000  # above this many matches bm25 ordering costs more than it is worth
 FUZZY_WORD = 0.85  # rapidfuzz ratio for a word in a fact to count as a near match
+FAMILY_WEIGHT = 0.9  # another form of a typed word counts a little less than the form typed
 SEARCH_THREADS = 2  # one search's SQL (the GIL released) overlaps another's ranking
 CITED_SOURCES, CITED_FACTS = 2, 20  # facts taken from sources whose citation matches the query
 SOURCE_MATCH = 40.0  # a source's citation must answer this much of the query (score 0-100)
@@ -184,7 +186,8 @@ class Searcher:
         known = all(w in vocab.df for w in phrase)
         if known:
             alternatives.append(Alternative(phrase, 1.0))
-        elif len(phrase) > 1:
+        alternatives += _notations(phrase, vocab)
+        if len(phrase) > 1 and not known and not alternatives:
             # "5-HT2A" where the corpus writes "5-HT2AR": complete or correct the unknown parts.
             mended = [w if w in vocab.df else next(iter(vocab.completions(w, 1) or [t for t, _ in vocab.corrections(w, 1)]), None)
                       for w in phrase]
@@ -192,9 +195,18 @@ class Searcher:
                 alternatives.append(Alternative(tuple(mended), 0.85))
         if len(phrase) == 1:
             word = phrase[0]
+            # Other forms of the word rank a little below the form typed ("neurotoxic" finds
+            # "neurotoxicity"); a British spelling is the American one ("anaesthetic").
+            family = vocab.family(word)
+            alternatives += [Alternative((w,), FAMILY_WEIGHT) for w in family]
+            twin = greek_twin(word)
+            if twin and twin in vocab.df:
+                alternatives.append(Alternative((twin,), 1.0))
             completions = [c for c in vocab.completions(word) if c != word] if last and len(word) >= 2 else []
             alternatives += [Alternative((c,), 0.9) for c in completions]
-            if not known and not completions:  # a word being typed is not a typo yet
+            # A word is corrected only when neither it nor any word of its family is in the corpus
+            # (a word being typed is not a typo yet).
+            if not alternatives:
                 fixes = vocab.corrections(word)
                 alternatives += [Alternative((term,), 0.9 * score) for term, score in fixes]
                 if fixes:
@@ -358,6 +370,26 @@ class Searcher:
 
 def _cite_words(title: str, domain: str, publisher: str, authors: str, date: str | None) -> list[str]:
     return words(f"{title} {domain} {publisher} {' '.join(json.loads(authors))} {(date or '')[:4]}")
+
+
+def _notations(phrase: tuple[str, ...], vocab: Vocabulary) -> list[Alternative]:
+    """The same notation written apart or together: "0.5mg/kg" is "0.5 mg/kg", "5ht2a" is
+    "5-HT2A" and "5 ht2a" is "5HT2A" when that is how the corpus writes it."""
+    found = []
+    split: list[str] = []
+    for word in phrase:
+        whole = vocab.notation(word) if not word.isalpha() else word if word in vocab.df else None
+        parts = (whole,) if whole else unglued(word, vocab.notation)
+        if parts is None:
+            break
+        split.extend(parts)
+    else:
+        if tuple(split) != phrase:
+            found.append(Alternative(tuple(split), 0.95))
+    joined = "".join(phrase)
+    if len(phrase) > 1 and joined in vocab.df:
+        found.append(Alternative((joined,), 0.95))
+    return found
 
 
 def _alt_df(alternative: Alternative, vocab: Vocabulary) -> int:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
+from storage.search.wordforms import WordForms
 from storage.textnorm import fold
 
 CORRECTION_CUTOFF = 78.0  # rapidfuzz ratio a correction must reach
@@ -32,6 +33,21 @@ class Vocabulary:
     # Source id -> the words of its citation, filled as searches need them; it lives exactly as long
     # as this vocabulary because source ids are reused when a page is reloaded.
     cites: dict[int, list[str]] = field(default_factory=dict)
+    forms: WordForms | None = None  # word families of the corpus words
+
+    def notation(self, part: str) -> str | None:
+        """The corpus word a piece of notation stands for: itself, or the one word it begins
+        ("ht2a" -> "ht2ar"); None when the corpus has neither."""
+        if part in self.df:
+            return part
+        if part.isalpha() and len(part) < 3:
+            return None  # "mg" is a word; "m" begins too many
+        found = self.completions(part, 2)
+        return found[0] if len(found) == 1 else None
+
+    def family(self, word: str) -> list[str]:
+        """Corpus words of the same family as `word` (other forms, British/American spellings)."""
+        return self.forms.family(word) if self.forms else []
 
     @classmethod
     def load(cls, conn: sqlite3.Connection) -> Vocabulary:
@@ -45,7 +61,7 @@ class Vocabulary:
         for term in df:
             if term.isalpha():
                 by_length.setdefault(len(term), []).append(term)
-        vocab = cls(documents, df, sorted(df), by_length)
+        vocab = cls(documents, df, sorted(df), by_length, forms=WordForms(df))
         # The long forms most pages agree on; a one-off variant ("brain derived trophic ...") is noise.
         rows = conn.execute(
             "SELECT short, long FROM (SELECT short, long, row_number() OVER"

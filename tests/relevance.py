@@ -1,0 +1,193 @@
+"""Ranking quality on the judged query set (tests/judged/queries.json), by kind and split.
+
+    python -m tests.relevance            # every ranker, both halves, by kind
+    python -m tests.relevance --worst 10 # and the weakest dev queries of the product's ranker
+
+The queries were written and graded from the page by an independent judge before any ranker ran
+on them; the "test" half is only ever reported, never tuned on. Gains are the judge's grades
+(3 answers the query, 2 clearly relevant, 1 partly): nDCG@5 on the graded gains, MRR@10 on the
+first fact graded 2 or more.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import sqlite3
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rapidfuzz import fuzz, process, utils
+
+from storage.library import Library
+from storage.textnorm import words
+
+ROOT = Path(__file__).resolve().parent.parent
+JUDGED = ROOT / "tests" / "judged" / "queries.json"
+SEED = ROOT / "seeds" / "ketamine.txt"
+QUESTION = "question"
+
+Ranker = Callable[[str], Awaitable[list[str]]]  # query -> fact ids, best first
+
+
+@dataclass(frozen=True)
+class Judged:
+    query: str
+    kind: str
+    split: str
+    grades: dict[str, int]  # fact id -> grade
+
+
+@dataclass(frozen=True)
+class Score:
+    judged: Judged
+    ndcg5: float
+    rr10: float
+
+
+def judged_queries(texts: dict[str, str], path: Path = JUDGED) -> list[Judged]:
+    """The judged set with each verbatim fact substring resolved to the one fact that holds it."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    found = []
+    for item in data["queries"]:
+        grades: dict[str, int] = {}
+        for relevant in item["relevant"]:
+            holders = [fid for fid, text in texts.items() if relevant["fact"] in text]
+            if len(holders) != 1:
+                raise ValueError(f"{item['query']!r}: {relevant['fact'][:50]!r} is in {len(holders)} facts, not one")
+            grades[holders[0]] = relevant["grade"]
+        found.append(Judged(item["query"], item["kind"], item["split"], grades))
+    return found
+
+
+def ndcg5(ranked: list[str], grades: dict[str, int]) -> float:
+    dcg = sum(grades.get(fid, 0) / math.log2(i + 2) for i, fid in enumerate(ranked[:5]))
+    ideal = sum(g / math.log2(i + 2) for i, g in enumerate(sorted(grades.values(), reverse=True)[:5]))
+    return dcg / ideal if ideal else 0.0
+
+
+def rr10(ranked: list[str], grades: dict[str, int]) -> float:
+    return next((1 / (i + 1) for i, fid in enumerate(ranked[:10]) if grades.get(fid, 0) >= 2), 0.0)
+
+
+async def score(ranker: Ranker, queries: list[Judged]) -> list[Score]:
+    scores = []
+    for judged in queries:
+        ranked = await ranker(judged.query)
+        scores.append(Score(judged, ndcg5(ranked, judged.grades), rr10(ranked, judged.grades)))
+    return scores
+
+
+def mean(scores: list[Score], column: str = "ndcg5") -> float:
+    return sum(getattr(s, column) for s in scores) / len(scores) if scores else float("nan")
+
+
+def pick(scores: list[Score], split: str | None = None, kind: str | None = None, questions: bool | None = None) -> list[Score]:
+    """Scores of one split and kind; questions=False keeps every kind but plain-language questions."""
+    return [
+        s for s in scores
+        if (split is None or s.judged.split == split)
+        and (kind is None or s.judged.kind == kind)
+        and (questions is None or (s.judged.kind == QUESTION) == questions)
+    ]
+
+
+# -- rankers --------------------------------------------------------------------------------
+
+
+def product_ranker(library: Library, mode: str | None = None) -> Ranker:
+    """The /fact ranking (mode: None = as configured, or "words" / "meaning" / "fused")."""
+
+    async def rank(query: str) -> list[str]:
+        answer = await library.fact(query, limit=10, **({"mode": mode} if mode else {}))
+        return [f.id for f in answer.results]
+
+    return rank
+
+
+def wratio_ranker(texts: dict[str, str]) -> Ranker:
+    """Baseline: a rapidfuzz WRatio scan over every fact text."""
+    ids = list(texts)
+    bodies = [texts[i] for i in ids]
+
+    async def rank(query: str) -> list[str]:
+        found = process.extract(query, bodies, scorer=fuzz.WRatio, processor=utils.default_process, limit=10)
+        return [ids[index] for _, _, index in found]
+
+    return rank
+
+
+def bm25_ranker(texts: dict[str, str]) -> Ranker:
+    """Baseline: SQLite FTS5 with default options, the query's words OR-ed, bm25 order."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE VIRTUAL TABLE plain USING fts5(id UNINDEXED, body, tokenize = 'unicode61 remove_diacritics 2')")
+    conn.executemany("INSERT INTO plain (id, body) VALUES (?, ?)", texts.items())
+
+    async def rank(query: str) -> list[str]:
+        terms = " OR ".join(f'"{w}"' for w in words(query))
+        if not terms:
+            return []
+        sql = "SELECT id FROM plain WHERE plain MATCH ? ORDER BY bm25(plain) LIMIT 10"
+        return [r[0] for r in conn.execute(sql, ("body : (" + terms + ")",))]
+
+    return rank
+
+
+async def fact_texts(library: Library) -> dict[str, str]:
+    async with library.conn.execute("SELECT id, text FROM facts") as cursor:
+        return {fid: text for fid, text in await cursor.fetchall()}
+
+
+def table(results: dict[str, list[Score]]) -> str:
+    """nDCG@5 / MRR by kind, dev and test side by side, for every ranker."""
+    kinds = sorted({s.judged.kind for scores in results.values() for s in scores})
+    lines = [f"{'ranker':10} {'kind':14} {'n':>3}  {'dev nDCG':>8} {'MRR':>5}  {'test nDCG':>9} {'MRR':>5}"]
+    for name, scores in results.items():
+        rows = [(kind, pick(scores, kind=kind)) for kind in kinds]
+        rows += [("not question", pick(scores, questions=False)), ("ALL", scores)]
+        for kind, subset in rows:
+            dev, test = pick(subset, "dev"), pick(subset, "test")
+            lines.append(f"{name:10} {kind:14} {len(subset):3}  {mean(dev):8.3f} {mean(dev, 'rr10'):5.3f}"
+                         f"  {mean(test):9.3f} {mean(test, 'rr10'):5.3f}")
+    return "\n".join(lines)
+
+
+async def evaluate(rankers: list[str], worst: int) -> str:
+    with tempfile.TemporaryDirectory() as folder:
+        library = await Library.open(Path(folder) / "judged.sqlite3")
+        try:
+            await library.load([SEED])
+            await library.prepare_meaning()
+            texts = await fact_texts(library)
+            queries = judged_queries(texts)
+            made = {"fused": lambda: product_ranker(library, "fused"), "words": lambda: product_ranker(library, "words"),
+                    "meaning": lambda: product_ranker(library, "meaning"), "wratio": lambda: wratio_ranker(texts),
+                    "bm25": lambda: bm25_ranker(texts)}
+            results = {name: await score(made[name](), queries) for name in rankers}
+        finally:
+            await library.close()
+    out = table(results)
+    if worst:
+        first = results[rankers[0]]
+        weakest = sorted(pick(first, "dev"), key=lambda s: s.ndcg5)[:worst]
+        out += f"\n\nweakest dev queries ({rankers[0]}): " + ", ".join(
+            f"{s.judged.query!r} [{s.judged.kind}] {s.ndcg5:.2f}" for s in weakest)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.relevance", description=__doc__.splitlines()[0])
+    parser.add_argument("--rankers", default="fused,words,meaning,wratio,bm25")
+    parser.add_argument("--worst", type=int, default=0)
+    args = parser.parse_args(argv)
+    print(asyncio.run(evaluate(args.rankers.split(","), args.worst)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
