@@ -326,3 +326,14 @@ async def test_a_reason_that_says_nothing_is_refused(run, reason):
     assert "A reason must say why" in requests[0].body["data"]["content"]
     await run.drained()
     assert await _flag_count(run.library) == 0
+
+
+async def test_moderation_from_a_direct_message_is_refused_politely(run):
+    """Discord hides these commands in DMs, but a client may still send one: no member, no roles."""
+    fact_id = (await run.library.fact("bdnf")).results[0].id
+    for name in ("flag", "unflag", "disputes"):
+        options = [] if name == "disputes" else [_option("fact", fact_id), _option("reason", "wrong dose")]
+        requests = await run.interact(name, options, guild_id=None, user_id=MODERATOR, roles=[MOD_ROLE])
+        assert "Only moderators" in requests[0].body["data"]["content"], name
+    await run.drained()
+    assert await _flag_count(run.library) == 0

@@ -325,7 +325,7 @@ class FakeDiscord:
         options: list[dict] | None = None,
         *,
         kind: int = 2,
-        guild_id: int,
+        guild_id: int | None,
         user_id: int = 1300000000000000001,
         roles: list[int] | None = None,
         permissions: int = 1 << 11 | 1 << 10 | 1 << 31,  # send messages, view channel, use app commands
@@ -357,6 +357,15 @@ class FakeDiscord:
         }
         if message is not None:
             payload["message"] = message
+        if guild_id is None:  # a direct message: a user, no member, no guild
+            for key in ("guild_id", "member", "guild_locale"):
+                payload.pop(key)
+            payload["data"].pop("guild_id", None)
+            payload["user"] = user
+            payload["channel"] = {"id": "1200000000000000009", "type": 1, "recipients": [user]}
+            payload["channel_id"] = "1200000000000000009"
+            payload["context"] = 1
+            payload["authorizing_integration_owners"] = {"1": str(user_id)}
         return payload
 
     async def send_interaction(self, payload: dict) -> str:
