@@ -1,4 +1,4 @@
-"""CLI: python -m bot [run|load|ask|console|sync|bench] [--config PATH] ..."""
+"""CLI: python -m bot [run|load|embed|ask|console|sync|bench|generate] [--config PATH] ..."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import getpass
 import json
 import logging
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -40,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         "console": _console,
         "bench": _bench,
         "generate": _generate,
+        "embed": _embed,
     }[command]
     try:
         return asyncio.run(handler(config, args))
@@ -63,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("sync", parents=[common], help="re-sync the slash commands with Discord and exit")
     load = sub.add_parser("load", parents=[common], help="load concept pages (default: the configured seeds)")
     load.add_argument("paths", nargs="*", metavar="PATH")
+    load.add_argument("--embed", action="store_true", help="then embed the new facts for the meaning layer")
+    sub.add_parser("embed", parents=[common],
+                   help="embed the facts that have no vector yet (resumable; nothing to do is a no-op)")
     for name, help_text in (("ask", "run one command, e.g. ask \"/fact bdnf\"; '-' reads lines from stdin"),
                             ("console", "interactive console")):
         p = sub.add_parser(name, parents=[common], help=help_text)
@@ -83,7 +88,26 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _open(config: Config) -> Library:
-    return await Library.open_seeded(config.storage.database, config.storage.seeds)
+    return await Library.open_seeded(config.storage.database, config.storage.seeds, config.search.meaning)
+
+
+async def _with_meaning_now(library: Library) -> None:
+    """For one-shot commands: rank by meaning when every fact already has its vector."""
+    if library.meaning is not None and await library.missing_vectors() == 0:
+        await library.embed_missing()
+
+
+class _Progress:
+    """A one-line progress bar on stderr: done/total and the rate."""
+
+    def __init__(self, what: str) -> None:
+        self.what, self.started = what, time.perf_counter()
+
+    def __call__(self, done: int, total: int) -> None:
+        rate = done / max(time.perf_counter() - self.started, 1e-9)
+        width = 30
+        bar = "#" * (width * done // max(total, 1))
+        print(f"\r  {self.what} [{bar:<{width}}] {done}/{total} ({rate:.0f}/s)", end="", file=sys.stderr, flush=True)
 
 
 def _operator(args: argparse.Namespace) -> str:
@@ -92,6 +116,8 @@ def _operator(args: argparse.Namespace) -> str:
 
 async def _console(config: Config, args: argparse.Namespace) -> int:
     library = await _open(config)
+    stop = threading.Event()
+    meaning = asyncio.create_task(library.embed_missing(stop=stop)) if library.meaning is not None else None
     try:
         console = Console(library, _operator(args), getattr(args, "guild", None), config.bot.results_per_page)
         intro = "factbot console — /help for commands, /quit to leave."
@@ -105,12 +131,16 @@ async def _console(config: Config, args: argparse.Namespace) -> int:
         await interactive(console, intro)
         return 0
     finally:
+        if meaning is not None:
+            stop.set()  # the batch being embedded finishes and is kept; the next run resumes
+            await asyncio.gather(meaning, return_exceptions=True)
         await library.close()
 
 
 async def _ask(config: Config, args: argparse.Namespace) -> int:
     library = await _open(config)
     try:
+        await _with_meaning_now(library)
         console = Console(library, _operator(args), args.guild, config.bot.results_per_page)
         if args.line == "-":
             await run_lines(console, sys.stdin)
@@ -123,13 +153,15 @@ async def _ask(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _load(config: Config, args: argparse.Namespace) -> int:
-    library = await Library.open(config.storage.database)
+    library = await Library.open(config.storage.database, config.search.meaning)
     started = time.perf_counter()
     try:
         report = await library.load(args.paths or [config.storage.seeds], _progress)
+        print(_summary(report) + f" in {time.perf_counter() - started:.2f} s")
+        if args.embed:
+            await _embed_all(library)
     finally:
         await library.close()
-    print(_summary(report) + f" in {time.perf_counter() - started:.2f} s")
     for error in report.errors:
         print(f"error: {error}", file=sys.stderr)
     return 1 if report.errors else 0
@@ -156,6 +188,26 @@ def _summary(report: LoadReport) -> str:
     if orphaned:
         text += f"\nwarning: {len(orphaned)} disputed fact(s) were removed from their page; their history is kept: " + ", ".join(orphaned)
     return text
+
+
+async def _embed(config: Config, args: argparse.Namespace) -> int:
+    library = await Library.open(config.storage.database, meaning=True)
+    try:
+        await _embed_all(library)
+    finally:
+        await library.close()
+    return 0
+
+
+async def _embed_all(library: Library) -> None:
+    missing = await library.missing_vectors()
+    if not missing:
+        print("every fact has its vector: nothing to embed")
+        return
+    started = time.perf_counter()
+    embedded = await library.embed_missing(_Progress("embedding"))
+    seconds = time.perf_counter() - started
+    print(f"\nembedded {embedded} facts in {seconds:.1f} s ({embedded / max(seconds, 1e-9):.0f} facts/s)")
 
 
 async def _run_bot(config: Config, args: argparse.Namespace) -> int:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 import weakref
 
 import discord
@@ -39,16 +41,24 @@ class FactBot(discord.Client):
         self.library = library
         self.tree = FactTree(self)
         self.pagers: weakref.WeakSet[discord.ui.View] = weakref.WeakSet()
+        self._meaning: asyncio.Task | None = None
+        self._stop_meaning = threading.Event()
 
     async def close(self) -> None:
         for pager in list(self.pagers):
             pager.stop()  # no page turns or timeout edits once the connection is gone
+        self._stop_meaning.set()
+        if self._meaning is not None:
+            await asyncio.gather(self._meaning, return_exceptions=True)
         await super().close()
 
     async def setup_hook(self) -> None:
         for feature in FEATURES:
             feature.setup(self)
         await self.sync_commands()
+        if self.library.meaning is not None:
+            # Facts without a vector are embedded in the background; answers are by words meanwhile.
+            self._meaning = asyncio.create_task(self.library.embed_missing(stop=self._stop_meaning))
 
     async def sync_commands(self) -> int:
         """Sync to the configured guilds (instant) or globally; returns the number of commands."""
@@ -87,7 +97,7 @@ def use_endpoints(config: Config) -> None:
 async def run_bot(config: Config, connect: bool = True) -> int:
     """Log in (which registers and syncs the commands) and, if `connect`, serve until stopped."""
     use_endpoints(config)
-    library = await Library.open_seeded(config.storage.database, config.storage.seeds)
+    library = await Library.open_seeded(config.storage.database, config.storage.seeds, config.search.meaning)
     bot = FactBot(config, library)
     try:
         async with bot:

@@ -39,11 +39,17 @@ class BotConfig:
 
 
 @dataclass(frozen=True)
+class SearchConfig:
+    meaning: bool = True  # rank by meaning beside words (sentence embeddings); false: words only
+
+
+@dataclass(frozen=True)
 class Config:
     discord: DiscordConfig = DiscordConfig()
     storage: StorageConfig = StorageConfig()
     bot: BotConfig = BotConfig()
     path: str | None = None
+    search: SearchConfig = SearchConfig()
 
     @property
     def has_token(self) -> bool:
@@ -61,6 +67,7 @@ _SCHEMA: dict[str, dict[str, type | tuple]] = {
     },
     "storage": {"database": str, "seeds": str},
     "bot": {"results_per_page": int, "log_level": str, "page_timeout": (int, float)},
+    "search": {"meaning": bool},
 }
 
 
@@ -78,7 +85,7 @@ def load_config(path: str | Path | None, environ: dict[str, str] | None = None) 
             raise ConfigError(f"{path} is not valid TOML: {exc}") from None
     sections = {name: _section(data, name) for name in _SCHEMA}
     for unknown in sorted(set(data) - set(_SCHEMA)):
-        raise ConfigError(f"unknown section [{unknown}]: the sections are [discord], [storage] and [bot]")
+        raise ConfigError(f"unknown section [{unknown}]: the sections are [discord], [storage], [bot] and [search]")
     discord = sections["discord"]
     token = environ.get("DISCORD_TOKEN") or discord.get("token", "")
     config = Config(
@@ -96,6 +103,7 @@ def load_config(path: str | Path | None, environ: dict[str, str] | None = None) 
         ),
         _bot(sections["bot"]),
         str(path) if path else None,
+        SearchConfig(meaning=sections["search"].get("meaning", SearchConfig.meaning)),
     )
     return config
 
@@ -109,14 +117,15 @@ def _section(data: dict[str, Any], name: str) -> dict[str, Any]:
             known = ", ".join(_SCHEMA[name])
             raise ConfigError(f"unknown key {name}.{key}: the keys of [{name}] are {known}")
         expected = _SCHEMA[name][key]
-        if isinstance(value, bool) or not isinstance(value, expected):
+        if (isinstance(value, bool) and expected is not bool) or not isinstance(value, expected):
             kind = expected.__name__ if isinstance(expected, type) else "number"
             raise ConfigError(f"{name}.{key} must be a {_kind(kind)}, not {value!r}")
     return section
 
 
 def _kind(name: str) -> str:
-    return {"str": "string in quotes", "int": "whole number", "list": "list like [123, 456]"}.get(name, name)
+    return {"str": "string in quotes", "int": "whole number", "list": "list like [123, 456]",
+            "bool": "true or false"}.get(name, name)
 
 
 def _snowflakes(section: dict[str, Any], key: str) -> tuple[int, ...]:

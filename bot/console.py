@@ -6,6 +6,7 @@ and sees every guild's disputes unless --guild narrows it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import sys
@@ -95,6 +96,7 @@ class Console:
     operator: str
     guild_id: int | None = None  # None: every guild's disputes
     per_page: int = 5
+    _told_words_only: bool = False
 
     async def run(self, line: str) -> Answer:
         """(JSON object, text) for one command line; errors become {'error': ...}."""
@@ -112,7 +114,11 @@ class Console:
             c.get("query") or "", fact_type=c.get("type"), source=c.get("source"), concept=c.get("concept"),
             guild_id=self.guild_id, offset=self._offset(c), limit=self.per_page,
         )
-        return jsonview.fact_answer_json(answer), text.fact_answer(answer)
+        rendered = text.fact_answer(answer)
+        if self.library.meaning is not None and not self.library.meaning_ready and not self._told_words_only:
+            self._told_words_only = True  # said once: the index is being built in the background
+            rendered = f"(The meaning index is still being built: answers are by words for now.)\n{rendered}"
+        return jsonview.fact_answer_json(answer), rendered
 
     async def source(self, c: Command) -> Answer:
         answer = await self.library.source(
@@ -177,7 +183,7 @@ async def interactive(console: Console, intro: str, read: Callable[[str], str] =
     print(intro)
     while True:
         try:
-            line = read("factbot> ")
+            line = await asyncio.to_thread(read, "factbot> ")  # the meaning index builds meanwhile
         except (EOFError, KeyboardInterrupt):
             print()
             return

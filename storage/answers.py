@@ -79,6 +79,7 @@ class FactView:
     concept: str
     source: SourceInfo
     disputes: tuple[Dispute, ...] = ()
+    match: str | None = None  # for search results: found by "words", "meaning" or "both"
 
     @property
     def disputed(self) -> bool:

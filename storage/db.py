@@ -11,6 +11,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from storage.identity import fact_key_of, repeat_key, stored_key
 from storage.textnorm import fold
 
 BUSY_TIMEOUT_MS = 30_000
@@ -35,6 +36,7 @@ def connect_sync(path: str | Path) -> sqlite3.Connection:
     conn.row_factory = sqlite3.Row
     _set_up(conn)
     conn.create_function("fold", 1, fold, deterministic=True)  # migrations rebuild search text with it
+    conn.create_function("content_key", 6, _content_key, deterministic=True)  # and fill in content keys
     _migrate(conn)
     return conn
 
@@ -73,6 +75,10 @@ _PRAGMAS = (
     "PRAGMA synchronous = NORMAL",
     "PRAGMA foreign_keys = ON",
 )
+
+
+def _content_key(concept: str, title: str, domain: str, fact_type: str, text: str, copy: int) -> bytes:
+    return stored_key(repeat_key(fact_key_of(concept, title, domain, fact_type, text), copy))
 
 
 def _migrate(conn: sqlite3.Connection) -> None:

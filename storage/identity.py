@@ -61,6 +61,11 @@ def _told_apart(keys: list[str]) -> list[str]:
     return keys
 
 
+def stored_key(key: str) -> bytes:
+    """The 16 bytes of a key kept with each fact (vectors are keyed by them)."""
+    return bytes.fromhex(key[:32])
+
+
 def repeat_key(key: str, copy: int) -> str:
     """The key of the `copy`-th repeat (1, 2...) of one fact under one source."""
     return hashlib.sha256(f"{key}#{copy}".encode()).hexdigest() if copy else key

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
+from dataclasses import replace
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,6 +33,8 @@ from storage.pages.format import PageFormatError
 from storage.identity import fact_key_of, looks_like_id, repeat_key
 from storage.pages.records import FACT_TYPES
 from storage.search.complete import Completer
+from storage.search.meaning.embed import embed_missing
+from storage.search.meaning.search import Meaning
 from storage.search.lexical import Filters, Searcher
 from storage.state import NotDisputed, StateStore
 from storage.state.sqlite import SqliteState
@@ -67,27 +71,57 @@ class Ambiguous(Refusal):
 class Library:
     """One database, every question the product answers."""
 
-    def __init__(self, conn: aiosqlite.Connection, path: str | Path, state: StateStore | None = None) -> None:
+    def __init__(
+        self, conn: aiosqlite.Connection, path: str | Path, state: StateStore | None = None, meaning: bool = True
+    ) -> None:
         self.conn = conn
         self.path = Path(path)
-        self.search = Searcher(path)
+        self.meaning = Meaning() if meaning else None
+        self.search = Searcher(path, self.meaning)
         self.state: StateStore = state if state is not None else SqliteState(conn)
         self.views = Views(conn, self.state)
         self.complete = Completer(conn, self.search)
 
     @classmethod
-    async def open(cls, path: str | Path) -> Library:
-        """Open (and migrate) the database at `path`."""
-        return cls(await db.connect(path), path)
+    async def open(cls, path: str | Path, meaning: bool = True) -> Library:
+        """Open (and migrate) the database at `path`; `meaning` False turns the meaning layer off."""
+        return cls(await db.connect(path), path, meaning=meaning)
 
     @classmethod
-    async def open_seeded(cls, path: str | Path, seeds: str | Path) -> Library:
+    async def open_seeded(cls, path: str | Path, seeds: str | Path, meaning: bool = True) -> Library:
         """Open the database; on first use (no concept yet) load the seed pages into it."""
-        library = await cls.open(path)
+        library = await cls.open(path, meaning)
         if await library.is_empty() and Path(seeds).exists():
             report = await library.load([seeds])
             log.info("first start: loaded %d page(s), %d facts from %s", len(report.pages), report.facts_added, seeds)
         return library
+
+    # -- meaning ----------------------------------------------------------------------------
+
+    @property
+    def meaning_ready(self) -> bool:
+        return self.meaning is not None and self.meaning.ready
+
+    async def missing_vectors(self) -> int:
+        """How many fact contents have no vector yet."""
+        async with self.conn.execute(
+            "SELECT count(DISTINCT f.key) FROM facts f WHERE f.key IS NOT NULL"
+            " AND NOT EXISTS (SELECT 1 FROM fact_vectors v WHERE v.key = f.key)"
+        ) as cursor:
+            return (await cursor.fetchone())[0]
+
+    async def embed_missing(
+        self, progress: Callable[[int, int], None] | None = None, stop: threading.Event | None = None
+    ) -> int:
+        """Embed every fact without a vector (in a thread), then warm the index: from then on /fact
+        ranks by meaning beside words. Returns how many facts were embedded."""
+        if self.meaning is None:
+            return 0
+        embedded = await asyncio.to_thread(embed_missing, self.path, self.meaning.encoder, progress, stop)
+        if await self.missing_vectors() == 0:
+            await self.search.warm_meaning()
+            self.meaning.ready = True
+        return embedded
 
     async def close(self) -> None:
         await self.search.close()
@@ -130,8 +164,11 @@ class Library:
         guild_id: int | None = None,
         offset: int = 0,
         limit: int = 5,
+        mode: str | None = None,
     ) -> FactAnswer:
-        """The best facts for `query`; a fact id shows that one fact."""
+        """The best facts for `query`; a fact id shows that one fact.
+
+        mode: "words", "meaning" or "fused"; by default fused once the meaning layer is ready."""
         started = time.perf_counter()
         query = query.strip()
         exact = await self.fact_by_id(query, guild_id)
@@ -140,10 +177,11 @@ class Library:
         filters = await self._filters(fact_type, source, concept)
         if isinstance(filters, Missing):
             return FactAnswer(query, [], 0, offset, filters, elapsed_ms=_ms(started))
-        scored, plan = await self.search.facts(query, filters, limit=MAX_RESULTS)
+        mode = mode or ("fused" if self.meaning_ready else "words")
+        scored, plan = await self.search.facts(query, filters, limit=MAX_RESULTS, mode=mode)
         page = scored[offset : offset + limit]
         views = await self.views.facts([s.rowid for s in page], guild_id)
-        results = [_with_score(views[s.rowid], s.score) for s in page if s.rowid in views]
+        results = [replace(views[s.rowid], score=s.score, match=s.match) for s in page if s.rowid in views]
         missing = None if scored else Missing("fact", query, nearest=tuple(await self.search.suggest(query)))
         return FactAnswer(query, results, len(scored), offset, missing, plan.corrections, elapsed_ms=_ms(started))
 
@@ -345,12 +383,6 @@ class Library:
         async with self.conn.execute(sql, params) as cursor:
             row = await cursor.fetchone()
         return row[0] if row else None
-
-
-def _with_score(view: FactView, score: float) -> FactView:
-    from dataclasses import replace
-
-    return replace(view, score=score)
 
 
 def _clean_reason(reason: str) -> str:

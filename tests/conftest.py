@@ -30,10 +30,44 @@ def seed_copy(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def library(tmp_path: Path):
-    """A library with the bundled seed loaded."""
-    lib = await Library.open(tmp_path / "factbot.sqlite3")
+    """A library with the bundled seed loaded, ranking by words (tests of the meaning layer use
+    `meaning_library`: embedding costs a few seconds, so it is done once per session)."""
+    lib = await Library.open(tmp_path / "factbot.sqlite3", meaning=False)
     report = await lib.load([SEED])
     assert not report.errors
+    try:
+        yield lib
+    finally:
+        await lib.close()
+
+
+@pytest.fixture(scope="session")
+def embedded_db(tmp_path_factory) -> Path:
+    """A database with the seed loaded and every fact embedded, made once per test session."""
+    import asyncio
+
+    path = tmp_path_factory.mktemp("embedded") / "factbot.sqlite3"
+
+    async def build() -> None:
+        lib = await Library.open(path)
+        try:
+            await lib.load([SEED])
+            await lib.embed_missing()
+        finally:
+            await lib.close()
+
+    asyncio.run(build())
+    return path
+
+
+@pytest.fixture
+async def meaning_library(tmp_path: Path, embedded_db: Path):
+    """A library over a copy of the embedded database, meaning layer ready."""
+    target = tmp_path / "factbot.sqlite3"
+    shutil.copy(embedded_db, target)
+    lib = await Library.open(target)
+    await lib.embed_missing()  # nothing to embed: warms the index and marks the layer ready
+    assert lib.meaning_ready
     try:
         yield lib
     finally:

@@ -108,7 +108,7 @@ async def run_load(library: Library, count: int, seed: int = 1) -> LoadResult:
 
 async def _main(count: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        library = await Library.open(Path(folder) / "load.sqlite3")
+        library = await Library.open(Path(folder) / "load.sqlite3", meaning=False)
         try:
             await library.load([SEED])
             print((await run_load(library, count)).line())

@@ -162,7 +162,7 @@ async def evaluate(rankers: list[str], worst: int) -> str:
         library = await Library.open(Path(folder) / "judged.sqlite3")
         try:
             await library.load([SEED])
-            await library.prepare_meaning()
+            await library.embed_missing()
             texts = await fact_texts(library)
             queries = judged_queries(texts)
             made = {"fused": lambda: product_ranker(library, "fused"), "words": lambda: product_ranker(library, "words"),

@@ -38,6 +38,7 @@ def fact_json(fact: FactView) -> dict[str, Any]:
         "type": fact.type,
         "text": fact.text,
         "score": fact.score,
+        "match": fact.match,
         "disputed": fact.disputed,
         "dispute_reasons": fact.dispute_reasons,
         "concept": fact.concept,

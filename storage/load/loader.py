@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from storage.db import connect_sync
-from storage.identity import stored_fact_keys
+from storage.identity import stored_fact_keys, stored_key
 from storage.load.factids import FactIds
 from storage.pages.format import PageFormatError
 from storage.load.parseahead import ParseAhead
@@ -244,10 +244,10 @@ def _insert_facts(
     first: int,
 ) -> None:
     conn.executemany(
-        "INSERT INTO facts (rowid, id, concept_id, source_id, position, type, text) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO facts (rowid, id, concept_id, source_id, position, type, text, key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            (first + i, fact_ids[i], concept_id, source_ids[source], i, fact_type, text)
-            for i, (source, fact_type, text) in enumerate(prepared.facts)
+            (first + i, fact_ids[i], concept_id, source_ids[source], i, fact_type, text, stored_key(key))
+            for i, ((source, fact_type, text), key) in enumerate(zip(prepared.facts, prepared.keys))
         ],
     )
     conn.executemany(

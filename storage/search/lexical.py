@@ -28,6 +28,8 @@ from rapidfuzz import fuzz, process
 
 from storage.db import connect_sync
 from storage.textnorm import STOP_WORDS, fold, words
+from storage.search.fusion import MEANING_FLOOR, fuse, query_kind
+from storage.search.meaning.search import Meaning
 from storage.search.vocabulary import Vocabulary
 from storage.search.wordforms import greek_twin, unglued
 
@@ -79,6 +81,7 @@ class Filters:
 class Scored:
     rowid: int
     score: float  # 0-100
+    match: str = "words"  # which ranking found it: "words", "meaning" or "both"
 
 
 def escape_fts(words_: tuple[str, ...]) -> str:
@@ -94,8 +97,9 @@ class Searcher:
     search), and two threads so that one search's SQL overlaps another's ranking in a burst.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, meaning: Meaning | None = None) -> None:
         self.path = path
+        self.meaning = meaning
         self._threads = ThreadPoolExecutor(max_workers=SEARCH_THREADS, thread_name_prefix="factbot-search")
         self._local = threading.local()  # each search thread's connection
         self._opened: list[sqlite3.Connection] = []
@@ -108,6 +112,8 @@ class Searcher:
     def invalidate(self) -> None:
         """Forget the cached vocabulary (after pages were loaded); takes effect at the next search."""
         self._stale = True
+        if self.meaning is not None:
+            self.meaning.forget()
 
     async def close(self) -> None:
         await asyncio.to_thread(self._threads.shutdown, wait=True)
@@ -116,15 +122,25 @@ class Searcher:
                 conn.close()
             self._opened.clear()
 
+    async def warm_meaning(self) -> None:
+        """Load the encoder and build the meaning index now, so no answer waits for them."""
+        if self.meaning is not None:
+            await self._run(self.meaning.warm, self._conn)
+
     async def vocabulary(self) -> Vocabulary:
         """The cached vocabulary, rebuilt when the data has changed."""
         return await self._run(self._vocabulary)
 
     async def facts(
-        self, query: str, filters: Filters = Filters(), limit: int = 50, prefix_last: bool = False
+        self, query: str, filters: Filters = Filters(), limit: int = 50, prefix_last: bool = False,
+        mode: str = "words",
     ) -> tuple[list[Scored], QueryPlan]:
-        """Ranked facts for `query` (at most `limit`), and the plan that was searched."""
-        return await self._run(self._facts, query, filters, limit, prefix_last)
+        """Ranked facts for `query` (at most `limit`), and the plan that was searched.
+
+        mode: "words" (lexical), "meaning" (sentence vectors) or "fused" (both, see fusion.py)."""
+        if mode == "words":
+            return await self._run(self._facts, query, filters, limit, prefix_last)
+        return await self._run(self._ranked, query, filters, limit, mode)
 
     async def sources(self, query: str, concept_id: int | None = None, limit: int = 10) -> list[Scored]:
         """Sources ranked by title, domain, publisher, authors and year (rowid = source id)."""
@@ -222,6 +238,18 @@ class Searcher:
         return Group(typed, tuple(dict.fromkeys(alternatives)), df, weight)
 
     # -- facts ------------------------------------------------------------------------------
+
+    def _ranked(self, query: str, filters: Filters, limit: int, mode: str) -> tuple[list[Scored], QueryPlan]:
+        """Meaning alone, or fused with words; words alone while the meaning layer is not ready."""
+        scored, plan = self._facts(query, filters, max(limit, CANDIDATES), False)
+        if self.meaning is None or not self.meaning.ready:
+            return scored[:limit], plan
+        near = self.meaning.similar(self._conn(), query, filters, CANDIDATES)
+        if mode == "meaning":
+            return [Scored(r, round(100 * c, 2), "meaning") for r, c in near if c >= MEANING_FLOOR][:limit], plan
+        kind = query_kind(query, set(self._vocabulary().acronym_long))
+        fused = fuse([(s.rowid, s.score) for s in scored], near, kind, limit)
+        return [Scored(f.rowid, f.score, f.match) for f in fused], plan
 
     def _facts(
         self, query: str, filters: Filters, limit: int, prefix_last: bool

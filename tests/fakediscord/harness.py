@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import discord
 
 from bot.client import FactBot, use_endpoints
-from bot.config import BotConfig, Config, DiscordConfig, StorageConfig
+from bot.config import BotConfig, Config, DiscordConfig, SearchConfig, StorageConfig
 from storage.library import Library
 from tests.fakediscord.server import FakeDiscord, Recorded
 
@@ -84,6 +84,7 @@ def test_config(fake: FakeDiscord, database: str, **bot_options) -> Config:
                       api_base_url=fake.api_url, gateway_url=fake.gateway_url),
         StorageConfig(database=database, seeds="seeds"),
         BotConfig(**bot_options),
+        search=SearchConfig(meaning=False),  # the library a test passes in decides; no background embedding
     )
 
 

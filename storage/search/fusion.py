@@ -1,0 +1,59 @@
+"""Lexical and meaning rankings fused into one, weighted by what kind of query it is.
+
+Author and year, source, acronym and single-word queries are led by words: the page's own terms
+are the best evidence, and a sentence model knows nothing of "grunebaum 2017". Questions and
+descriptions in plain words lean on meaning, which finds "is it safe" in facts about adverse
+effects. A fact both rankings found scores from both and so ranks high.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from storage.textnorm import STOP_WORDS, words
+
+QUESTION_WORDS = frozenset("what how why does do is are can could which when who whom should will would".split())
+_YEAR = re.compile(r"^(19|20)\d\d$")
+
+# Share of the fused score that comes from meaning, by kind of query (tuned on the dev half).
+MEANING_SHARE = {"words": 0.3, "topic": 0.6, "question": 0.65}
+# Cosine below which a meaning-only result is noise (all-MiniLM-L6-v2 scores unrelated
+# sentences 0.0-0.3); between FLOOR and FULL its evidence grows linearly.
+MEANING_FLOOR, MEANING_FULL = 0.30, 0.70
+
+
+@dataclass(frozen=True)
+class Fused:
+    rowid: int
+    score: float  # 0-100
+    match: str  # "words" | "meaning" | "both"
+
+
+def query_kind(query: str, acronyms: set[str]) -> str:
+    """"words" (names, years, acronyms, one word), "question", or "topic" (a few plain words)."""
+    tokens = words(query)
+    content = [t for t in tokens if t not in STOP_WORDS]
+    if query.strip().endswith("?") or (tokens and tokens[0] in QUESTION_WORDS and len(tokens) >= 3):
+        return "question"
+    if len(content) <= 1 or any(_YEAR.match(t) or t in acronyms or not t.isalpha() for t in content):
+        return "words"
+    return "topic" if len(content) <= 3 else "question"
+
+
+def fuse(lexical: list[tuple[int, float]], meaning: list[tuple[int, float]], kind: str, limit: int) -> list[Fused]:
+    """One ranking from (rowid, lexical score 0-100) and (rowid, cosine), best first."""
+    share = MEANING_SHARE[kind]
+    words_score = {rowid: score / 100 for rowid, score in lexical}
+    meaning_score = {rowid: _evidence(cosine) for rowid, cosine in meaning if cosine >= MEANING_FLOOR}
+    fused = []
+    for rowid in words_score.keys() | meaning_score.keys():
+        by_words, by_meaning = words_score.get(rowid, 0.0), meaning_score.get(rowid, 0.0)
+        match = "both" if by_words and by_meaning else "words" if by_words else "meaning"
+        fused.append(Fused(rowid, round(100 * ((1 - share) * by_words + share * by_meaning), 2), match))
+    fused.sort(key=lambda f: (-f.score, f.rowid))
+    return fused[:limit]
+
+
+def _evidence(cosine: float) -> float:
+    return min(1.0, max(0.0, (cosine - MEANING_FLOOR) / (MEANING_FULL - MEANING_FLOOR)))

@@ -1,0 +1,67 @@
+"""The meaning layer as the searcher uses it: the encoder, loaded once, and the index of sign
+bits, rebuilt when another batch of vectors has been stored (by this process or another)."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+from storage.search.meaning import vectors
+from storage.search.meaning.encoder import SentenceEncoder
+from storage.search.meaning.index import MeaningIndex
+
+MAX_QUERY_CHARS = 2_000  # the encoder truncates at 256 tokens anyway
+
+
+class Meaning:
+    """Sentence-vector search over one database; safe to use from several search threads."""
+
+    def __init__(self, encoder: SentenceEncoder | None = None) -> None:
+        self.encoder = encoder or SentenceEncoder()
+        self.ready = False  # every fact has a vector (set by the library; until then: words only)
+        self._lock = threading.Lock()
+        self._index: MeaningIndex | None = None
+        self._version: int | None = None
+
+    def similar(self, conn: sqlite3.Connection, query: str, filters, k: int) -> list[tuple[int, float]]:
+        """Up to `k` (rowid, cosine) closest in meaning to `query` that pass `filters`, best first."""
+        text = " ".join(query.split())[:MAX_QUERY_CHARS]
+        if not text:
+            return []
+        vector = self.encoder.encode([text])[0]
+        index = self.index(conn)
+        narrowed = filters.fact_type or filters.concept_id is not None or filters.source_ids is not None
+        found = index.search(conn, vector, k * 8 if narrowed else k)
+        return _filtered(conn, found, filters)[:k] if narrowed else found
+
+    def index(self, conn: sqlite3.Connection) -> MeaningIndex:
+        with self._lock:
+            version = vectors.version(conn)
+            if self._index is None or version != self._version:
+                self._index, self._version = MeaningIndex.build(conn), version
+            return self._index
+
+    def warm(self, connect) -> None:
+        """Load the model and build the index (called in a search thread with its connection maker)."""
+        self.encoder.load()
+        self.index(connect())
+
+    def forget(self) -> None:
+        """Drop the index (facts were loaded: rowids changed); rebuilt at the next search."""
+        with self._lock:
+            self._index = None
+
+
+def _filtered(conn: sqlite3.Connection, found: list[tuple[int, float]], filters) -> list[tuple[int, float]]:
+    if not found:
+        return []
+    marks = ",".join("?" * len(found))
+    rows = conn.execute(f"SELECT rowid, type, concept_id, source_id FROM facts WHERE rowid IN ({marks})",
+                        [r for r, _ in found]).fetchall()
+    allowed = {
+        r[0] for r in rows
+        if (not filters.fact_type or r[1] == filters.fact_type)
+        and (filters.concept_id is None or r[2] == filters.concept_id)
+        and (filters.source_ids is None or r[3] in filters.source_ids)
+    }
+    return [(rowid, cosine) for rowid, cosine in found if rowid in allowed]
