@@ -1,0 +1,117 @@
+"""The meaning layer: vectors keyed by content (kept across reloads), the embed command resumable
+and idle when nothing is missing, the switch in the config, and fused answers that say how each
+fact was found."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from storage.library import Library
+from storage.search.meaning import vectors
+from tests.conftest import ROOT, SEED
+
+
+def _count(db, sql: str) -> int:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql).fetchone()[0]
+    finally:
+        conn.close()
+
+
+async def test_a_question_in_plain_words_is_answered_by_meaning(meaning_library):
+    answer = await meaning_library.fact("is ketamine safe for the bladder", limit=5)
+    assert any("bladder" in f.text.lower() or "urinary" in f.text.lower() for f in answer.results[:3])
+    assert {f.match for f in answer.results} <= {"words", "meaning", "both"}
+    assert any(f.match == "both" for f in answer.results)
+
+
+async def test_words_still_lead_author_and_year(meaning_library):
+    top = (await meaning_library.fact("grunebaum 2017", limit=1)).results[0]
+    assert top.text.startswith("Grunebaum et al. (2017)") and top.match in ("words", "both")
+
+
+async def test_nonsense_still_finds_nothing(meaning_library):
+    for junk in ("zzzqqxx", "asdf qwer zxcv", "😀🔥", "***", "x" * 5000):
+        answer = await meaning_library.fact(junk)
+        assert answer.results == [] and answer.missing is not None, junk
+
+
+async def test_a_reload_keeps_vectors_and_a_changed_page_embeds_only_its_new_fact(tmp_path, embedded_db):
+    db = tmp_path / "db.sqlite3"
+    db.write_bytes(embedded_db.read_bytes())
+    before = _count(db, "SELECT count(*) FROM fact_vectors")
+    page = tmp_path / "ketamine.txt"
+    lines = SEED.read_text(encoding="utf-8").splitlines()
+    claim = next(i for i, line in enumerate(lines) if line.startswith("claim"))
+    lines[claim] += " (edited)"
+    page.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    library = await Library.open(db)
+    try:
+        await library.load([page])
+        assert await library.missing_vectors() == 1
+        assert await library.embed_missing() == 1
+        assert await library.embed_missing() == 0 and library.meaning_ready
+    finally:
+        await library.close()
+    assert _count(db, "SELECT count(*) FROM fact_vectors") == before + 1
+
+
+def test_stored_vectors_round_trip_within_int8_precision():
+    rng = np.random.default_rng(7)
+    unit = rng.standard_normal((20, vectors.DIMENSION)).astype(np.float32)
+    unit /= np.linalg.norm(unit, axis=1, keepdims=True)
+    back = vectors.unpack(vectors.pack(unit))
+    assert np.abs((back * unit).sum(axis=1) - 1).max() < 0.01
+    # Signs read from the stored int8 agree with the float signs but for components rounded to 0.
+    differ = np.bitwise_count(vectors.blob_bits(vectors.pack(unit)) ^ vectors.sign_bits(unit)).sum()
+    assert differ <= 0.01 * unit.size
+
+
+def _cli(*args: str, config) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bot", *args, "--config", str(config)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=180)
+
+
+def test_embed_command_is_resumable_and_a_no_op_when_done(tmp_path):
+    db = tmp_path / "db.sqlite3"
+    config = tmp_path / "config.toml"
+    config.write_text(f'[storage]\ndatabase = "{db}"\nseeds = "{SEED}"\n', encoding="utf-8")
+    assert _cli("load", config=config).returncode == 0
+    # Killed once its first batch is stored: that batch stays, the next run embeds only the rest.
+    run = subprocess.Popen([sys.executable, "-m", "bot", "embed", "--config", str(config)], cwd=ROOT,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while _count(db, "SELECT count(*) FROM fact_vectors") == 0 and run.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    run.kill()
+    run.wait()
+    kept = _count(db, "SELECT count(*) FROM fact_vectors")
+    assert 0 < kept < 285
+    rest = _cli("embed", config=config)
+    assert rest.returncode == 0 and f"embedded {285 - kept} facts" in rest.stdout, rest.stdout + rest.stderr
+    again = _cli("embed", config=config)
+    assert again.returncode == 0 and "nothing to embed" in again.stdout
+    assert _count(db, "SELECT count(*) FROM fact_vectors") == 285
+    answer = _cli("ask", "--json", "/fact does ketamine help people who want to die", config=config)
+    data = json.loads(answer.stdout)
+    assert data["results"] and all(r["match"] in ("words", "meaning", "both") for r in data["results"])
+    assert {"meaning", "both"} & {r["match"] for r in data["results"]}  # meaning took part
+
+
+def test_the_meaning_layer_can_be_turned_off(tmp_path):
+    db = tmp_path / "db.sqlite3"
+    config = tmp_path / "config.toml"
+    config.write_text(f'[storage]\ndatabase = "{db}"\nseeds = "{SEED}"\n[search]\nmeaning = false\n', encoding="utf-8")
+    loaded = _cli("load", "--embed", config=config)
+    assert loaded.returncode == 0, loaded.stderr
+    assert _count(db, "SELECT count(*) FROM fact_vectors") == 0  # --embed with meaning off embeds nothing
+    data = json.loads(_cli("ask", "--json", "/fact bdnf", config=config).stdout)
+    assert {r["match"] for r in data["results"]} == {"words"}
