@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         "bench": _bench,
         "generate": _generate,
         "embed": _embed,
+        "bench-meaning": _bench_meaning,
     }[command]
     try:
         return asyncio.run(handler(config, args))
@@ -84,6 +85,10 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--queries", type=int, default=400)
     bench.add_argument("--json", action="store_true")
     bench.add_argument("--keep", metavar="DIR", default=None, help="keep the generated database in DIR")
+    meaning = sub.add_parser("bench-meaning", parents=[common], help="meaning layer timings and memory at scale")
+    meaning.add_argument("--facts", type=int, default=100_000)
+    meaning.add_argument("--rounds", type=int, default=2, help="times each real query is searched")
+    meaning.add_argument("--keep", metavar="DIR", default=None, help="keep the generated database in DIR")
     return parser
 
 
@@ -241,6 +246,12 @@ async def _bench(config: Config, args: argparse.Namespace) -> int:
     from bot.tools.bench import run_bench
 
     return await run_bench(args.facts, args.queries, args.json, args.keep)
+
+
+async def _bench_meaning(config: Config, args: argparse.Namespace) -> int:
+    from bot.tools.meaningbench import run_meaning_bench
+
+    return await run_meaning_bench(args.facts, args.rounds, args.keep)
 
 
 if __name__ == "__main__":
