@@ -6,6 +6,7 @@ Returns the plain dataclasses of storage.answers; knows nothing of Discord or th
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -203,7 +204,7 @@ class Library:
             async with self.conn.execute(sql, (concept_id,) if concept_id else ()) as cursor:
                 ids = [i for (i,) in await cursor.fetchall()]
             scores = {}
-        views = [await self.views.source(i, scores.get(i), guild_id, sample) for i in ids[offset : offset + limit]]
+        views = await self.views.sources(ids[offset : offset + limit], scores, guild_id, sample)
         missing = None
         if not ids:
             missing = (Missing("source", query, nearest=tuple(await self.search.suggest(query))) if query
@@ -292,16 +293,14 @@ class Library:
 
     async def dispute_fact_texts(self, fact_ids: list[str]) -> dict[str, str]:
         """The current text of each fact, or the text it had when last flagged if it is gone."""
-        texts: dict[str, str] = {fact_id: "" for fact_id in fact_ids}
-        texts.update(await self.state.flagged_texts(fact_ids))
-        unique = sorted(set(fact_ids))
-        for start in range(0, len(unique), 500):
-            batch = unique[start : start + 500]
-            marks = ",".join("?" * len(batch))
-            live = f"SELECT i.id, f.text FROM fact_ids i JOIN facts f ON f.rowid = i.fact WHERE i.id IN ({marks})"
-            async with self.conn.execute(live, batch) as cursor:
-                texts.update({fact_id: text for fact_id, text in await cursor.fetchall()})
-        return texts
+        live = ("SELECT i.id, f.text FROM fact_ids i JOIN facts f ON f.rowid = i.fact"
+                " WHERE i.id IN (SELECT value FROM json_each(?))")
+        async with self.conn.execute(live, (json.dumps(sorted(set(fact_ids))),)) as cursor:
+            texts = {fact_id: text for fact_id, text in await cursor.fetchall()}
+        gone = [fact_id for fact_id in fact_ids if fact_id not in texts]
+        if gone:  # the store is asked only about facts no page has any more
+            texts.update(await self.state.flagged_texts(gone))
+        return {fact_id: texts.get(fact_id, "") for fact_id in fact_ids}
 
     async def history(self, fact_id: str, guild_id: int | None = None) -> list[FlagEvent]:
         """Every flag and unflag of a fact, oldest first."""
