@@ -33,7 +33,7 @@ from storage.identity import fact_key_of, looks_like_id
 from storage.pages.records import FACT_TYPES
 from storage.search.complete import Completer
 from storage.search.lexical import Filters, Searcher
-from storage.state import NotDisputed, StateStore
+from storage.state import NotDisputed, StateStore, open_state
 from storage.state.sqlite import SqliteState
 from storage.views import Views
 from storage.textnorm import fold
@@ -62,22 +62,36 @@ class Library:
         self.complete = Completer(conn, self.search)
 
     @classmethod
-    async def open(cls, path: str | Path) -> Library:
-        """Open (and migrate) the database at `path`."""
-        return cls(await db.connect(path), path)
+    async def open(cls, path: str | Path, state_url: str | None = None) -> Library:
+        """Open (and migrate) the database at `path`; flags live in the store `state_url` names
+        (PostgreSQL), or in the same SQLite file when it is None."""
+        conn = await db.connect(path)
+        try:
+            state = await open_state(state_url, conn)
+        except BaseException:
+            await conn.close()
+            raise
+        return cls(conn, path, state)
 
     @classmethod
-    async def open_seeded(cls, path: str | Path, seeds: str | Path) -> Library:
+    async def open_seeded(cls, path: str | Path, seeds: str | Path, state_url: str | None = None) -> Library:
         """Open the database; on first use (no concept yet) load the seed pages into it."""
-        library = await cls.open(path)
-        if await library.is_empty() and Path(seeds).exists():
-            report = await library.load([seeds])
-            log.info("first start: loaded %d page(s), %d facts from %s", len(report.pages), report.facts_added, seeds)
+        library = await cls.open(path, state_url)
+        try:
+            if await library.is_empty() and Path(seeds).exists():
+                report = await library.load([seeds])
+                log.info("first start: loaded %d page(s), %d facts from %s", len(report.pages), report.facts_added, seeds)
+        except BaseException:
+            await library.close()
+            raise
         return library
 
     async def close(self) -> None:
-        await self.search.close()
-        await self.conn.close()
+        try:
+            await self.state.close()
+        finally:
+            await self.search.close()
+            await self.conn.close()
 
     # -- loading ----------------------------------------------------------------------------
 
