@@ -112,3 +112,19 @@ def test_copy_without_a_reachable_server_is_one_clear_error(tmp_path, capsys):
     assert "cannot reach the state store at postgresql://u@127.0.0.1:9/none" in err and "hidden-pw" not in err
     assert main(["state", "copy", "--to", "mysql://x", "--config", config]) == 2
     assert "--to must be empty" in capsys.readouterr().err
+
+
+def test_backup_and_restore_as_the_readme_says(tmp_path, pg_server, pg_url):
+    """pg_dump --format=custom, then pg_restore into an empty database: the disputes and history
+    are back, and new flags continue after the restored ones."""
+    import subprocess
+
+    database = tmp_path / "facts.sqlite3"
+    asyncio.run(_history(database, pg_url))
+    dump = tmp_path / "factbot.dump"
+    subprocess.run([str(pg_server.bindir / "pg_dump"), "--format=custom", "--file", str(dump), pg_url], check=True)
+    restored = pg_server.create_database("restored_" + pg_url.rsplit("/", 1)[1][:40])
+    subprocess.run([str(pg_server.bindir / "pg_restore"), "--no-owner", "--dbname", restored, str(dump)], check=True)
+    assert asyncio.run(_state(database, restored)) == asyncio.run(_state(database, pg_url))
+    asyncio.run(_history(database, restored, moves=1))
+    assert asyncio.run(_event_count(restored)) == 9
