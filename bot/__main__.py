@@ -48,8 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"config error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except StateError as exc:
-        detail = getattr(exc, "detail", "")
-        print(f"state store error: {exc}" + (f" ({detail})" if detail else ""), file=sys.stderr)
+        print(f"state store error: {getattr(exc, 'detail', '') or exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -71,7 +71,17 @@ class Library:
         except BaseException:
             await conn.close()
             raise
-        return cls(conn, path, state)
+        library = cls(conn, path, state)
+        if state_url:
+            await library._warn_of_a_history_left_behind()
+        return library
+
+    async def _warn_of_a_history_left_behind(self) -> None:
+        """A SQLite history the shared store has none of was most likely meant to be copied there."""
+        left = await self._value("SELECT count(*) FROM flag_events")
+        if left and not await self.state.flagged_keys():
+            log.warning("%s holds %d flag events and the PostgreSQL state store none: to keep them, run "
+                        "python -m bot state copy --to <the [state] url>", self.path, left)
 
     @classmethod
     async def open_seeded(cls, path: str | Path, seeds: str | Path, state_url: str | None = None) -> Library:

@@ -104,12 +104,17 @@ def test_copy_refuses_a_store_holding_another_history(tmp_path, pg_url, capsys):
     assert asyncio.run(_event_count(pg_url)) == 8
 
 
-def test_copy_without_a_reachable_server_is_one_clear_error(tmp_path, capsys):
+def test_an_unreachable_server_is_one_clear_error(tmp_path, capsys, monkeypatch):
     asyncio.run(_history(tmp_path / "a.sqlite3"))
     config = _config(tmp_path, tmp_path / "a.sqlite3")
-    assert main(["state", "copy", "--to", "postgresql://u:hidden-pw@127.0.0.1:9/none", "--config", config]) == 1
+    nowhere = "postgresql://u:hidden-pw@127.0.0.1:9/none"
+    assert main(["state", "copy", "--to", nowhere, "--config", config]) == 1
     err = capsys.readouterr().err
     assert "cannot reach the state store at postgresql://u@127.0.0.1:9/none" in err and "hidden-pw" not in err
+    monkeypatch.setenv("FACTBOT_STATE_URL", nowhere)
+    assert main(["ask", "/fact bdnf", "--config", config]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("state store error: cannot reach") and "Traceback" not in err and "hidden-pw" not in err
     assert main(["state", "copy", "--to", "mysql://x", "--config", config]) == 2
     assert "--to must be empty" in capsys.readouterr().err
 
@@ -128,3 +133,16 @@ def test_backup_and_restore_as_the_readme_says(tmp_path, pg_server, pg_url):
     assert asyncio.run(_state(database, restored)) == asyncio.run(_state(database, pg_url))
     asyncio.run(_history(database, restored, moves=1))
     assert asyncio.run(_event_count(restored)) == 9
+
+
+def test_a_history_left_in_sqlite_is_pointed_out(tmp_path, pg_url, caplog):
+    database = tmp_path / "facts.sqlite3"
+    asyncio.run(_history(database))
+    with caplog.at_level("WARNING", logger="factbot"):
+        asyncio.run(_state(database, pg_url))
+    assert any("holds 8 flag events" in r.getMessage() and "state copy" in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    assert main(["state", "copy", "--to", pg_url, "--config", _config(tmp_path, database)]) == 0
+    with caplog.at_level("WARNING", logger="factbot"):
+        asyncio.run(_state(database, pg_url))
+    assert not [r for r in caplog.records if "flag events" in r.getMessage()]

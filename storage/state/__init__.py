@@ -18,7 +18,7 @@ POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 class StateStore(Protocol):
-    """Flags, flag history and open disputes, per (fact id, guild). Every method is one query."""
+    """Flags, flag history and open disputes, per (fact id, guild). Each read is one query."""
 
     async def record(
         self, fact_id: str, fact_text: str, fact_key: str, guild_id: int, action: str, reason: str,
