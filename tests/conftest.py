@@ -53,7 +53,9 @@ def pg_server():
     try:
         server = PgServer()
     except ServerMissing as missing:
-        pytest.fail(str(missing), pytrace=False)
+        server, reason = None, str(missing)
+    if server is None:
+        pytest.fail(reason, pytrace=False)
     try:
         server.start()
         yield server

@@ -53,7 +53,8 @@ class PgServer:
 
     def __init__(self, durable: bool = False) -> None:
         self.bindir = find_bindir()
-        self.folder = Path(tempfile.mkdtemp(prefix="factbot-pg-"))
+        # As root, the server's user must reach the folder: /tmp is open to all, a TMPDIR may not be.
+        self.folder = Path(tempfile.mkdtemp(prefix="factbot-pg-", dir="/tmp" if os.geteuid() == 0 else None))
         self.data = self.folder / "data"
         self.log = self.folder / "server.log"
         self.port = free_port()
