@@ -44,10 +44,6 @@ class StorageConfig:
 class StateConfig:
     url: str = field(default="", repr=False)  # postgresql://...; may hold a password, never printed
 
-    @property
-    def shared(self) -> bool:
-        return bool(self.url)
-
 
 @dataclass(frozen=True)
 class BotConfig:

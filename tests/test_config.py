@@ -79,9 +79,9 @@ def test_state_url_from_the_environment_wins_and_is_never_printed(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text('[state]\nurl = "postgresql://file:pw-in-file@db/factbot"\n')
     config = load_config(path, environ={"FACTBOT_STATE_URL": "postgresql://env:pw-in-env@db/factbot"})
-    assert config.state.url == "postgresql://env:pw-in-env@db/factbot" and config.state.shared
+    assert config.state.url == "postgresql://env:pw-in-env@db/factbot"
     assert "pw-in-env" not in repr(config)
-    assert not load_config(None, environ={}).state.shared
+    assert load_config(None, environ={}).state.url == ""
     path.write_text('[state]\nurl = "mysql://u:secret-pw@h/db"\n')
     with pytest.raises(ConfigError) as info:
         load_config(path, environ={})

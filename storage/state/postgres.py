@@ -68,23 +68,22 @@ _OPEN_OF_GUILD = _OPEN.format(
 class PostgresState:
     """Disputes and their append-only history in PostgreSQL (tables `disputes`, `flag_events`)."""
 
-    def __init__(self, pool: asyncpg.Pool, url: str) -> None:
+    def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
-        self.where = redact(url)  # for messages and logs: no password
 
     @classmethod
     async def connect(
-        cls, url: str, *, pool_size: int = POOL_SIZE, init: Callable[[asyncpg.Connection], Awaitable[None]] | None = None
+        cls, url: str, *, init: Callable[[asyncpg.Connection], Awaitable[None]] | None = None
     ) -> PostgresState:
         """A pool on the store at `url`, its schema migrated; `init` runs on each new connection."""
-        pool = await open_pool(url, min_size=1, max_size=pool_size, init=init)
+        pool = await open_pool(url, min_size=1, max_size=POOL_SIZE, init=init)
         try:
             async with unreachable_is_polite(), pool.acquire() as conn:
                 await migrate(conn)
         except BaseException:
             pool.terminate()
             raise
-        return cls(pool, url)
+        return cls(pool)
 
     async def record(
         self, fact_id: str, fact_text: str, fact_key: str, guild_id: int, action: str, reason: str,
