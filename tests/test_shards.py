@@ -101,6 +101,7 @@ async def test_two_processes_as_shards_then_resharded(tmp_path, pg_url):
     try:
         await asyncio.gather(*(bot.start() for bot in bots))
         await fake.wait_for_shards([(0, 2), (1, 2)], timeout=60)
+        assert sorted(fake.identified_shards) == [(0, 2), (1, 2)]  # each IDENTIFY named its shard, once
         assert len(fake.of_kind("sync")) == 1  # only the process holding shard 0 synced
 
         reasons = await asyncio.gather(*(_moderate(fake, g, k, shared, owns[k]) for k, g in enumerate(GUILDS)))
@@ -127,6 +128,7 @@ async def test_two_processes_as_shards_then_resharded(tmp_path, pg_url):
         bots = [BotProcess("a", configs[0], "0,1", 3, logs[0]), BotProcess("b", configs[1], "2", 3, logs[1])]
         await asyncio.gather(*(bot.start() for bot in bots))
         await fake.wait_for_shards([(0, 3), (1, 3), (2, 3)], timeout=60)
+        assert sorted(fake.identified_shards[2:]) == [(0, 3), (1, 3), (2, 3)]
         served_after = {g: next(b.name for b in bots if b.holds(g)) for g in GUILDS}
         moved = [g for g in GUILDS if served_before[g] != served_after[g]]
         assert {served_before[g] for g in moved} == {"a", "b"}  # servers moved both ways
