@@ -1,4 +1,4 @@
-"""CLI: python -m bot [run|load|embed|ask|console|sync|bench|generate] [--config PATH] ..."""
+"""CLI: python -m bot [run|load|embed|ask|console|sync|state|bench|bench-meaning|generate] [--config PATH] ..."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import threading
 import time
 from pathlib import Path
 
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, ConfigError, load_config, state_url, with_shards
 from bot.console import Console, interactive, run_lines
-from storage import Library, LoadReport, PageFormatError, PageReport
+from storage import Library, LoadReport, PageFormatError, PageReport, StateError
 
 EXIT_CONFIG = 2
 
@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        config = load_config(args.config)
+        config = with_shards(load_config(args.config), getattr(args, "shards", None), getattr(args, "of", None))
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -43,12 +43,16 @@ def main(argv: list[str] | None = None) -> int:
         "generate": _generate,
         "embed": _embed,
         "bench-meaning": _bench_meaning,
+        "state": _state,
     }[command]
     try:
         return asyncio.run(handler(config, args))
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    except StateError as exc:
+        print(f"state store error: {getattr(exc, 'detail', '') or exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 
@@ -62,7 +66,9 @@ def _parser() -> argparse.ArgumentParser:
         "when a token is configured, else the local console.",
     )
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", parents=[common], help="start the Discord bot (loads the seeds on first start)")
+    run = sub.add_parser("run", parents=[common], help="start the Discord bot (loads the seeds on first start)")
+    run.add_argument("--shards", metavar="IDS", help="the shards this process runs, e.g. 0,1 (with --of)")
+    run.add_argument("--of", type=int, metavar="N", help="the bot's total number of shards over every process")
     sub.add_parser("sync", parents=[common], help="re-sync the slash commands with Discord and exit")
     load = sub.add_parser("load", parents=[common], help="load concept pages (default: the configured seeds)")
     load.add_argument("paths", nargs="*", metavar="PATH")
@@ -77,6 +83,12 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--json", action="store_true", help="print the answer as JSON")
         p.add_argument("--as", dest="operator", default=None, help="operator name in the flag history")
         p.add_argument("--guild", type=int, default=None, help="only this guild's disputes")
+    state = sub.add_parser("state", parents=[common], help="the store of flags and disputes: migrate, copy")
+    state_sub = state.add_subparsers(dest="state_command", required=True)
+    state_sub.add_parser("migrate", parents=[common], help="bring the configured state store's schema up to date")
+    copy = state_sub.add_parser("copy", parents=[common],
+                                help="copy the flag history of [storage] database into a PostgreSQL store")
+    copy.add_argument("--to", metavar="URL", help="postgresql://... (default: [state] url)")
     generate = sub.add_parser("generate", parents=[common], help="write synthetic pages in the seed's format")
     generate.add_argument("folder", metavar="DIR")
     generate.add_argument("--pages", type=int, default=100)
@@ -93,7 +105,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _open(config: Config) -> Library:
-    return await Library.open_seeded(config.storage.database, config.storage.seeds, config.search.meaning)
+    return await Library.open_seeded(config.storage.database, config.storage.seeds, config.state.url or None,
+                                      meaning=config.search.meaning)
 
 
 async def _with_meaning_now(library: Library) -> None:
@@ -158,7 +171,7 @@ async def _ask(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _load(config: Config, args: argparse.Namespace) -> int:
-    library = await Library.open(config.storage.database, config.search.meaning)
+    library = await Library.open(config.storage.database, config.state.url or None, meaning=config.search.meaning)
     started = time.perf_counter()
     try:
         report = await library.load(args.paths or [config.storage.seeds], _progress)
@@ -232,6 +245,19 @@ async def _sync(config: Config, args: argparse.Namespace) -> int:
 def _need_token(config: Config) -> None:
     if not config.has_token:
         raise ConfigError("discord.token is empty: set DISCORD_TOKEN or [discord] token in your config file")
+
+
+async def _state(config: Config, args: argparse.Namespace) -> int:
+    from storage import copy_history, migrate_store
+
+    if args.state_command == "migrate":
+        print(await migrate_store(config.state.url or None, config.storage.database))
+        return 0
+    url = state_url(args.to or config.state.url, "--to")
+    if not url:
+        raise ConfigError("state copy needs a target: --to postgresql://... or [state] url")
+    print((await copy_history(config.storage.database, url)).line())
+    return 0
 
 
 async def _generate(config: Config, args: argparse.Namespace) -> int:

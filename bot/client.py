@@ -31,14 +31,17 @@ class FactTree(app_commands.CommandTree):
 
 
 class FactBot(discord.Client):
-    """factbot on Discord: slash commands only, no privileged intents."""
+    """factbot on Discord: slash commands only, no privileged intents.
 
-    def __init__(self, config: Config, library: Library, **options: object) -> None:
+    `sync`: sync the slash commands on login (default: only the process holding shard 0 does)."""
+
+    def __init__(self, config: Config, library: Library, sync: bool | None = None, **options: object) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # roles, for moderator_role_ids (not a privileged intent)
         super().__init__(intents=intents, allowed_mentions=discord.AllowedMentions.none(), **options)
         self.config = config
         self.library = library
+        self.sync_on_login = config.discord.syncs_commands if sync is None else sync
         self.tree = FactTree(self)
         self.pagers: weakref.WeakSet[discord.ui.View] = weakref.WeakSet()
         self._meaning: asyncio.Task | None = None
@@ -55,7 +58,10 @@ class FactBot(discord.Client):
     async def setup_hook(self) -> None:
         for feature in FEATURES:
             feature.setup(self)
-        await self.sync_commands()
+        if self.sync_on_login:
+            await self.sync_commands()
+        else:
+            log.info("commands are synced by the process holding shard 0, not this one")
         if self.library.meaning is not None:
             # Facts without a vector are embedded in the background; answers are by words meanwhile.
             self._meaning = asyncio.create_task(self.library.embed_missing(stop=self._stop_meaning))
@@ -88,6 +94,22 @@ class FactBot(discord.Client):
             log.warning("audit post to channel %s failed: %s", channel_id, exc.status)
 
 
+class ShardedFactBot(FactBot, discord.AutoShardedClient):
+    """factbot over some of the bot's gateway shards; processes with disjoint shards act as one bot.
+
+    Discord sends each guild's interactions to the one shard (guild_id >> 22) % shard_count, so
+    each is handled, and its audit post made, by exactly one process."""
+
+
+def make_bot(config: Config, library: Library, sync: bool | None = None, **options: object) -> FactBot:
+    """A sharded bot when [discord] shard_count is set, else a plain one."""
+    shards = config.discord
+    if not shards.shard_count:
+        return FactBot(config, library, sync, **options)
+    return ShardedFactBot(config, library, sync, shard_count=shards.shard_count,
+                          shard_ids=list(shards.shard_ids) or None, **options)
+
+
 def use_endpoints(config: Config) -> None:
     """Point discord.py at the configured REST and gateway URLs (proxies, tests)."""
     discord.http.Route.BASE = config.discord.api_base_url.rstrip("/")
@@ -97,8 +119,10 @@ def use_endpoints(config: Config) -> None:
 async def run_bot(config: Config, connect: bool = True) -> int:
     """Log in (which registers and syncs the commands) and, if `connect`, serve until stopped."""
     use_endpoints(config)
-    library = await Library.open_seeded(config.storage.database, config.storage.seeds, config.search.meaning)
-    bot = FactBot(config, library)
+    library = await Library.open_seeded(config.storage.database, config.storage.seeds, config.state.url or None,
+                                          meaning=config.search.meaning)
+    # `python -m bot sync` syncs whichever shards its config names.
+    bot = make_bot(config, library, sync=None if connect else True)
     try:
         async with bot:
             await bot.login(config.discord.token)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from storage import POSTGRES_SCHEMES
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -23,12 +25,24 @@ class DiscordConfig:
     audit_channel_id: int = 0
     api_base_url: str = "https://discord.com/api/v10"
     gateway_url: str = "wss://gateway.discord.gg/"
+    shard_count: int = 0  # 0: one unsharded connection; else the bot's total number of shards
+    shard_ids: tuple[int, ...] = ()  # the shards this process runs; empty: all of shard_count
+
+    @property
+    def syncs_commands(self) -> bool:
+        """Only one process syncs the slash commands: the one holding shard 0 (or the only one)."""
+        return not self.shard_count or not self.shard_ids or 0 in self.shard_ids
 
 
 @dataclass(frozen=True)
 class StorageConfig:
     database: str = "data/factbot.sqlite3"
     seeds: str = "seeds"
+
+
+@dataclass(frozen=True)
+class StateConfig:
+    url: str = field(default="", repr=False)  # postgresql://...; may hold a password, never printed
 
 
 @dataclass(frozen=True)
@@ -50,6 +64,7 @@ class Config:
     bot: BotConfig = BotConfig()
     path: str | None = None
     search: SearchConfig = SearchConfig()
+    state: StateConfig = StateConfig()
 
     @property
     def has_token(self) -> bool:
@@ -64,15 +79,19 @@ _SCHEMA: dict[str, dict[str, type | tuple]] = {
         "audit_channel_id": int,
         "api_base_url": str,
         "gateway_url": str,
+        "shard_count": int,
+        "shard_ids": list,
     },
     "storage": {"database": str, "seeds": str},
+    "state": {"url": str},
     "bot": {"results_per_page": int, "log_level": str, "page_timeout": (int, float)},
     "search": {"meaning": bool},
 }
 
 
 def load_config(path: str | Path | None, environ: dict[str, str] | None = None) -> Config:
-    """Read `path` (None: built-in defaults); DISCORD_TOKEN in the environment wins over the file."""
+    """Read `path` (None: built-in defaults); DISCORD_TOKEN and FACTBOT_STATE_URL in the environment
+    win over the file."""
     environ = os.environ if environ is None else environ
     data: dict[str, Any] = {}
     if path is not None:
@@ -85,7 +104,7 @@ def load_config(path: str | Path | None, environ: dict[str, str] | None = None) 
             raise ConfigError(f"{path} is not valid TOML: {exc}") from None
     sections = {name: _section(data, name) for name in _SCHEMA}
     for unknown in sorted(set(data) - set(_SCHEMA)):
-        raise ConfigError(f"unknown section [{unknown}]: the sections are [discord], [storage], [bot] and [search]")
+        raise ConfigError(f"unknown section [{unknown}]: the sections are [discord], [storage], [state], [bot] and [search]")
     discord = sections["discord"]
     token = environ.get("DISCORD_TOKEN") or discord.get("token", "")
     config = Config(
@@ -96,6 +115,8 @@ def load_config(path: str | Path | None, environ: dict[str, str] | None = None) 
             audit_channel_id=_non_negative(discord, "discord", "audit_channel_id", 0),
             api_base_url=_url(discord, "api_base_url", ("http://", "https://"), DiscordConfig.api_base_url),
             gateway_url=_url(discord, "gateway_url", ("ws://", "wss://"), DiscordConfig.gateway_url),
+            **_shards(discord.get("shard_count", 0), discord.get("shard_ids", []), "discord.shard_count",
+                      "discord.shard_ids"),
         ),
         StorageConfig(
             database=_text(sections["storage"], "storage", "database", StorageConfig.database),
@@ -103,9 +124,51 @@ def load_config(path: str | Path | None, environ: dict[str, str] | None = None) 
         ),
         _bot(sections["bot"]),
         str(path) if path else None,
-        SearchConfig(meaning=sections["search"].get("meaning", SearchConfig.meaning)),
+        search=SearchConfig(meaning=sections["search"].get("meaning", SearchConfig.meaning)),
+        state=StateConfig(state_url(environ.get("FACTBOT_STATE_URL") or sections["state"].get("url", ""))),
     )
     return config
+
+
+def with_shards(config: Config, shards: str | None, of: int | None) -> Config:
+    """The config with the command line's --shards 0,1 --of 4 in place of [discord] shard_ids/shard_count."""
+    if shards is None and of is None:
+        return config
+    ids: list = []
+    if shards is not None:
+        try:
+            ids = [int(part) for part in shards.split(",")]
+        except ValueError:
+            raise ConfigError(f"--shards must list shard numbers like 0,1 (no spaces), not {shards!r}") from None
+    count = config.discord.shard_count if of is None else of
+    if shards is None:
+        ids = []  # --of alone: every shard of the new count
+    return replace(config, discord=replace(config.discord, **_shards(count, ids, "--of", "--shards")))
+
+
+def _shards(count: int, ids: list, count_name: str, ids_name: str) -> dict[str, Any]:
+    """shard_count and shard_ids checked together: ids are distinct, each below the count."""
+    if count < 0:
+        raise ConfigError(f"{count_name} must be 0 (not sharded) or the bot's number of shards, not {count}")
+    if ids and not count:
+        raise ConfigError(f"{ids_name} needs {count_name}: the total number of shards over every process")
+    for shard in ids:
+        if isinstance(shard, bool) or not isinstance(shard, int) or not 0 <= shard < count:
+            raise ConfigError(f"{ids_name} must list shard numbers from 0 to {count - 1} ({count_name} is {count});"
+                              f" found {shard!r}")
+    if len(set(ids)) != len(ids):
+        raise ConfigError(f"{ids_name} names a shard twice: {ids}")
+    return {"shard_count": count, "shard_ids": tuple(sorted(ids))}
+
+
+def state_url(url: str, name: str = "state.url (or FACTBOT_STATE_URL)") -> str:
+    """A state store URL: empty (SQLite, the default) or postgresql://..."""
+    url = url.strip()
+    if url and not url.startswith(POSTGRES_SCHEMES):
+        # The value is not repeated: it may hold a password.
+        raise ConfigError(f"{name} must be empty (SQLite, the default) or a PostgreSQL URL like "
+                          "postgresql://user:password@host:5432/factbot")
+    return url
 
 
 def _section(data: dict[str, Any], name: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from bot.render import jsonview, text
 from bot.spec import COMMANDS
-from storage import Ambiguous, FlagResult, Library, Missing, Refusal
+from storage import Ambiguous, FlagResult, Library, Missing, Refusal, StateUnavailable
 
 CONSOLE_GUILD = 0  # disputes made from the console belong to "guild 0"
 
@@ -103,7 +103,7 @@ class Console:
         try:
             command = parse_command(line)
             return await _HANDLERS[command.name](self, command)
-        except (UsageError, Refusal) as exc:
+        except (UsageError, Refusal, StateUnavailable) as exc:
             return {"command": _name(line), "error": str(exc)}, f"Sorry: {exc}"
 
     def _offset(self, c: Command) -> int:

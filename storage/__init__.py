@@ -6,7 +6,8 @@ first use, so a parse worker that needs only storage.load does not import the wh
     pages/    the page format: a file -> records (format, records, citations, acronyms)
     load/     getting pages in fast: parse ahead, rows prepared in a worker, batched writes, ids
     search/   the lexical pipeline (FTS5 candidates, rapidfuzz rerank), vocabulary, autocomplete
-    state/    state people create (flags, history, disputes) behind one StateStore interface
+    state/    state people create (flags, history, disputes) behind one StateStore interface:
+              SQLite by default, PostgreSQL (shared by every process) when a URL is configured
     identity  what a fact id is;  textnorm  folding and words;  db  connections and migrations
     views     rows -> answers;  answers  the plain dataclasses;  library  the facade
 """
@@ -39,6 +40,11 @@ _PUBLIC = {
     "SourceInfo": "storage.answers",
     "SourceView": "storage.answers",
     "SynthesisAnswer": "storage.answers",
+    "POSTGRES_SCHEMES": "storage.state",
+    "StateError": "storage.state",
+    "StateUnavailable": "storage.state",
+    "migrate_store": "storage.state.admin",
+    "copy_history": "storage.state.admin",
 }
 
 __all__ = sorted(_PUBLIC)

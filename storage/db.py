@@ -19,10 +19,10 @@ BUSY_TIMEOUT_MS = 30_000
 _BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 
 
-def migrations() -> list[tuple[int, str]]:
-    """The numbered migration scripts shipped in storage/migrations, in order."""
+def migrations(package: str = "storage.migrations") -> list[tuple[int, str]]:
+    """The numbered migration scripts (NNNN_name.sql) shipped in `package`, in order."""
     found = []
-    for entry in resources.files("storage.migrations").iterdir():
+    for entry in resources.files(package).iterdir():
         match = re.match(r"^(\d{4})_.+\.sql$", entry.name)
         if match:
             found.append((int(match.group(1)), entry.read_text(encoding="utf-8")))

@@ -6,6 +6,7 @@ Returns the plain dataclasses of storage.answers; knows nothing of Discord or th
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 import time
@@ -36,7 +37,7 @@ from storage.search.complete import Completer
 from storage.search.meaning.embed import embed_missing
 from storage.search.meaning.search import Meaning
 from storage.search.lexical import Filters, Searcher
-from storage.state import NotDisputed, StateStore
+from storage.state import NotDisputed, StateStore, open_state
 from storage.state.sqlite import SqliteState
 from storage.views import Views
 from storage.textnorm import fold
@@ -83,17 +84,40 @@ class Library:
         self.complete = Completer(conn, self.search)
 
     @classmethod
-    async def open(cls, path: str | Path, meaning: bool = True) -> Library:
-        """Open (and migrate) the database at `path`; `meaning` False turns the meaning layer off."""
-        return cls(await db.connect(path), path, meaning=meaning)
+    async def open(cls, path: str | Path, state_url: str | None = None, *, meaning: bool = True) -> Library:
+        """Open (and migrate) the database at `path`; flags live in the store `state_url` names
+        (PostgreSQL), or in the same SQLite file when it is None. `meaning` False: words only."""
+        conn = await db.connect(path)
+        try:
+            state = await open_state(state_url, conn)
+        except BaseException:
+            await conn.close()
+            raise
+        library = cls(conn, path, state, meaning)
+        if state_url:
+            await library._warn_of_a_history_left_behind()
+        return library
+
+    async def _warn_of_a_history_left_behind(self) -> None:
+        """A SQLite history the shared store has none of was most likely meant to be copied there."""
+        left = await self._value("SELECT count(*) FROM flag_events")
+        if left and not await self.state.flagged_keys():
+            log.warning("%s holds %d flag events and the PostgreSQL state store none: to keep them, run "
+                        "python -m bot state copy --to <the [state] url>", self.path, left)
 
     @classmethod
-    async def open_seeded(cls, path: str | Path, seeds: str | Path, meaning: bool = True) -> Library:
+    async def open_seeded(
+        cls, path: str | Path, seeds: str | Path, state_url: str | None = None, *, meaning: bool = True
+    ) -> Library:
         """Open the database; on first use (no concept yet) load the seed pages into it."""
-        library = await cls.open(path, meaning)
-        if await library.is_empty() and Path(seeds).exists():
-            report = await library.load([seeds])
-            log.info("first start: loaded %d page(s), %d facts from %s", len(report.pages), report.facts_added, seeds)
+        library = await cls.open(path, state_url, meaning=meaning)
+        try:
+            if await library.is_empty() and Path(seeds).exists():
+                report = await library.load([seeds])
+                log.info("first start: loaded %d page(s), %d facts from %s", len(report.pages), report.facts_added, seeds)
+        except BaseException:
+            await library.close()
+            raise
         return library
 
     # -- meaning ----------------------------------------------------------------------------
@@ -124,8 +148,11 @@ class Library:
         return embedded
 
     async def close(self) -> None:
-        await self.search.close()
-        await self.conn.close()
+        try:
+            await self.state.close()
+        finally:
+            await self.search.close()
+            await self.conn.close()
 
     # -- loading ----------------------------------------------------------------------------
 
@@ -256,7 +283,7 @@ class Library:
             async with self.conn.execute(sql, (concept_id,) if concept_id else ()) as cursor:
                 ids = [i for (i,) in await cursor.fetchall()]
             scores = {}
-        views = [await self.views.source(i, scores.get(i), guild_id, sample) for i in ids[offset : offset + limit]]
+        views = await self.views.sources(ids[offset : offset + limit], scores, guild_id, sample)
         missing = None
         if not ids:
             missing = (Missing("source", query, nearest=tuple(await self.search.suggest(query))) if query
@@ -364,16 +391,14 @@ class Library:
 
     async def dispute_fact_texts(self, fact_ids: list[str]) -> dict[str, str]:
         """The current text of each fact, or the text it had when last flagged if it is gone."""
-        texts: dict[str, str] = {fact_id: "" for fact_id in fact_ids}
-        texts.update(await self.state.flagged_texts(fact_ids))
-        unique = sorted(set(fact_ids))
-        for start in range(0, len(unique), 500):
-            batch = unique[start : start + 500]
-            marks = ",".join("?" * len(batch))
-            live = f"SELECT i.id, f.text FROM fact_ids i JOIN facts f ON f.rowid = i.fact WHERE i.id IN ({marks})"
-            async with self.conn.execute(live, batch) as cursor:
-                texts.update({fact_id: text for fact_id, text in await cursor.fetchall()})
-        return texts
+        live = ("SELECT i.id, f.text FROM fact_ids i JOIN facts f ON f.rowid = i.fact"
+                " WHERE i.id IN (SELECT value FROM json_each(?))")
+        async with self.conn.execute(live, (json.dumps(sorted(set(fact_ids))),)) as cursor:
+            texts = {fact_id: text for fact_id, text in await cursor.fetchall()}
+        gone = [fact_id for fact_id in fact_ids if fact_id not in texts]
+        if gone:  # the store is asked only about facts no page has any more
+            texts.update(await self.state.flagged_texts(gone))
+        return {fact_id: texts.get(fact_id, "") for fact_id in fact_ids}
 
     async def history(self, fact_id: str, guild_id: int | None = None) -> list[FlagEvent]:
         """Every flag and unflag of a fact, oldest first."""

@@ -6,7 +6,7 @@ import json
 
 import aiosqlite
 
-from storage.answers import CitationView, FactView, SourceInfo, SourceView
+from storage.answers import CitationView, Dispute, FactView, SourceInfo, SourceView
 from storage.state import StateStore
 
 _FACT_SQL = """
@@ -25,21 +25,39 @@ class Views:
 
     async def facts(self, rowids: list[int], guild_id: int | None) -> dict[int, FactView]:
         """facts.rowid -> FactView with its open disputes (of one guild, or all)."""
+        rows = await self._fact_rows(rowids)
+        disputes = await self.state.open_disputes([r["id"] for r in rows], guild_id)
+        return _fact_views(rows, disputes)
+
+    async def sources(
+        self, source_ids: list[int], scores: dict[int, float], guild_id: int | None, sample: int
+    ) -> list[SourceView]:
+        """Each source with its fact counts by type, its first `sample` facts and its disputed facts;
+        the disputes of every fact of every source come from one query to the state store."""
+        read = [await self._source_rows(source_id) for source_id in source_ids]
+        every_fact = [fact_id for _, _, facts in read for _, fact_id in facts]
+        disputes = await self.state.open_disputes(every_fact, guild_id)
+        shown = await self._fact_rows([rowid for _, _, facts in read for rowid, _ in facts[:sample]])
+        views = _fact_views(shown, disputes)
+        answers = []
+        for row, counts, facts in read:
+            info = SourceInfo(
+                row["id"], row["title"], row["domain"], row["publisher"], tuple(json.loads(row["authors"])),
+                row["date"], row["declared_facts"], row["concept"],
+            )
+            disputed = sorted(fact_id for _, fact_id in facts if fact_id in disputes)
+            answers.append(SourceView(info, scores.get(row["id"]), counts, [views[r] for r, _ in facts[:sample]], disputed))
+        return answers
+
+    async def _fact_rows(self, rowids: list[int]) -> list[aiosqlite.Row]:
         if not rowids:
-            return {}
+            return []
         marks = ",".join("?" * len(rowids))
         async with self.conn.execute(f"{_FACT_SQL} WHERE f.rowid IN ({marks})", rowids) as cursor:
-            rows = await cursor.fetchall()
-        disputes = await self.state.open_disputes([r["id"] for r in rows], guild_id)
-        return {
-            r["rowid"]: FactView(
-                r["id"], r["type"], r["text"], None, r["concept"], _source(r), tuple(disputes.get(r["id"], ()))
-            )
-            for r in rows
-        }
+            return list(await cursor.fetchall())
 
-    async def source(self, source_id: int, score: float | None, guild_id: int | None, sample: int) -> SourceView:
-        """A source with its fact counts by type, its first `sample` facts and its disputed facts."""
+    async def _source_rows(self, source_id: int) -> tuple[aiosqlite.Row, dict[str, int], list[tuple[int, str]]]:
+        """A source's row, its fact counts by type and its (rowid, fact id) pairs in page order."""
         async with self.conn.execute(
             "SELECT s.*, c.name AS concept FROM sources s JOIN concepts c ON c.id = s.concept_id WHERE s.id = ?",
             (source_id,),
@@ -53,15 +71,8 @@ class Views:
         async with self.conn.execute(
             "SELECT rowid, id FROM facts WHERE source_id = ? ORDER BY position", (source_id,)
         ) as cursor:
-            facts = await cursor.fetchall()
-        disputes = await self.state.open_disputes([fact_id for _, fact_id in facts], guild_id)
-        info = SourceInfo(
-            row["id"], row["title"], row["domain"], row["publisher"], tuple(json.loads(row["authors"])),
-            row["date"], row["declared_facts"], row["concept"],
-        )
-        shown = [rowid for rowid, _ in facts[:sample]]
-        views = await self.facts(shown, guild_id)
-        return SourceView(info, score, counts, [views[r] for r in shown], sorted(disputes))
+            facts = [(rowid, fact_id) for rowid, fact_id in await cursor.fetchall()]
+        return row, counts, facts
 
     async def citations(self, concept_id: int, guild_id: int | None) -> dict[tuple[str, int], list[CitationView]]:
         """(block, item) -> the citations of that synthesis paragraph or perspective, in order."""
@@ -78,6 +89,15 @@ class Views:
                 CitationView(r["kind"], r["label"], r["number"], r["fact_id"], r["score"], r["anchor"], r["fact_id"] in disputed)
             )
         return grouped
+
+
+def _fact_views(rows: list[aiosqlite.Row], disputes: dict[str, list[Dispute]]) -> dict[int, FactView]:
+    return {
+        r["rowid"]: FactView(
+            r["id"], r["type"], r["text"], None, r["concept"], _source(r), tuple(disputes.get(r["id"], ()))
+        )
+        for r in rows
+    }
 
 
 def _source(row: aiosqlite.Row) -> SourceInfo:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 import shutil
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from storage.library import Library
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "ketamine.txt"
+_DATABASES = itertools.count(1)
 
 
 @pytest.fixture
@@ -72,3 +75,37 @@ async def meaning_library(tmp_path: Path, embedded_db: Path):
         yield lib
     finally:
         await lib.close()
+
+
+# -- PostgreSQL: one throwaway cluster per test session, a fresh database per test -------------
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A real PostgreSQL server on 127.0.0.1 (tests/pgserver.py); a missing server fails the test."""
+    from tests.pgserver import PgServer, ServerMissing
+
+    try:
+        server = PgServer()
+    except ServerMissing as missing:
+        server, reason = None, str(missing)
+    if server is None:
+        pytest.fail(reason, pytrace=False)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture
+def pg_url(pg_server, request) -> str:
+    """The URL of a new, empty database on the session's server."""
+    if not pg_server.running:  # a test that stopped it and failed before starting it again
+        pg_server.start()
+    return pg_server.create_database(f"t{next(_DATABASES)}_" + re.sub(r"\W", "_", request.node.name.lower())[:40])
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def state_url(request) -> str | None:
+    """Each back end in turn: None (SQLite, in the facts' own file) or a PostgreSQL URL."""
+    return None if request.param == "sqlite" else request.getfixturevalue("pg_url")

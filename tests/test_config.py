@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from bot.config import ConfigError, load_config
+from bot.config import ConfigError, load_config, with_shards
 from tests.conftest import ROOT
 
 
@@ -42,6 +42,12 @@ def test_environment_token_wins_and_is_never_in_repr(tmp_path):
         ('[storage]\ndatabase = ""', "storage.database"),
         ("[storage]\ndatabase = 3", "storage.database"),
         ("[extras]\nx = 1", "[extras]"),
+        ('[state]\nurl = "mysql://u:pw@h/db"', "state.url"),
+        ("[state]\nurl = 5", "state.url"),
+        ("[discord]\nshard_count = -1", "discord.shard_count"),
+        ("[discord]\nshard_ids = [0]", "discord.shard_ids needs discord.shard_count"),
+        ("[discord]\nshard_count = 2\nshard_ids = [2]", "discord.shard_ids"),
+        ("[discord]\nshard_count = 2\nshard_ids = [1, 1]", "discord.shard_ids"),
         ("not toml at all = = =", "not valid TOML"),
     ],
 )
@@ -67,3 +73,37 @@ def test_missing_config_file_exits_2(tmp_path):
     result = subprocess.run([sys.executable, "-m", "bot", "load", "--config", str(tmp_path / "none.toml")],
                             cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "not found" in result.stderr
+
+
+def test_state_url_from_the_environment_wins_and_is_never_printed(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('[state]\nurl = "postgresql://file:pw-in-file@db/factbot"\n')
+    config = load_config(path, environ={"FACTBOT_STATE_URL": "postgresql://env:pw-in-env@db/factbot"})
+    assert config.state.url == "postgresql://env:pw-in-env@db/factbot"
+    assert "pw-in-env" not in repr(config)
+    assert load_config(None, environ={}).state.url == ""
+    path.write_text('[state]\nurl = "mysql://u:secret-pw@h/db"\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ={})
+    assert "secret-pw" not in str(info.value)
+
+
+def test_shards_from_the_file_and_the_command_line(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text("[discord]\nshard_count = 4\nshard_ids = [3, 1]\n")
+    config = load_config(path, environ={})
+    assert (config.discord.shard_count, config.discord.shard_ids, config.discord.syncs_commands) == (4, (1, 3), False)
+    moved = with_shards(config, "0,2", 6)
+    assert (moved.discord.shard_count, moved.discord.shard_ids, moved.discord.syncs_commands) == (6, (0, 2), True)
+    assert with_shards(config, None, 3).discord.shard_ids == ()  # --of alone: every shard of the new count
+    assert with_shards(config, None, None) is config
+    for shards, of, named in (("0,4", 4, "--shards"), ("a", 2, "--shards"), ("0", -1, "--of")):
+        with pytest.raises(ConfigError) as info:
+            with_shards(load_config(None, environ={}), shards, of)
+        assert named in str(info.value)
+
+
+def test_cli_bad_shards_exit_2(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "bot", "run", "--shards", "0,3", "--of", "2"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "--shards" in result.stderr

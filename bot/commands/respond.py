@@ -10,6 +10,7 @@ from typing import TypeVar
 import discord
 
 from bot.render.limits import CHOICE_NAME, CHOICE_VALUE, CHOICES, one_line
+from storage import StateUnavailable
 
 T = TypeVar("T")
 log = logging.getLogger("factbot")
@@ -35,7 +36,14 @@ async def in_time(
 
 
 async def apologise(interaction: discord.Interaction, error: BaseException, what: str) -> None:
-    """Log an unexpected error with its traceback and tell the user politely, privately."""
+    """Log an unexpected error with its traceback and tell the user politely, privately.
+
+    An unreachable state store is expected now and then (a restart): one log line, and it says so."""
+    cause = getattr(error, "original", error)
+    if isinstance(cause, StateUnavailable):
+        log.warning("%s: state store unreachable (%s)", what, cause.detail)
+        await tell(interaction, str(cause))
+        return
     log.error("%s failed", what, exc_info=error)
     message = "Sorry, something went wrong while answering. The error was logged; please try again."
     await tell(interaction, message)

@@ -1,18 +1,24 @@
 """State that people create (flags, their history, open disputes) behind one small interface.
 
 Facts are derived data any process can rebuild from the pages; this state is the part that must
-never be lost, so it lives apart from them, in a store of its own (SQLite by default).
+never be lost, so it lives apart from them, in a store of its own: SQLite by default (the facts'
+own file), PostgreSQL when a `postgresql://` URL is configured (shared by every process).
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from storage.answers import Dispute, FlagEvent
 
+if TYPE_CHECKING:
+    import aiosqlite
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
 
 class StateStore(Protocol):
-    """Flags, flag history and open disputes, per (fact id, guild)."""
+    """Flags, flag history and open disputes, per (fact id, guild). Each read is one query."""
 
     async def record(
         self, fact_id: str, fact_text: str, fact_key: str, guild_id: int, action: str, reason: str,
@@ -37,6 +43,37 @@ class StateStore(Protocol):
     async def flagged_keys(self) -> dict[str, str]:
         """Every fact id the history names -> the content key it was given to."""
 
+    async def close(self) -> None:
+        """Release what the store holds (a connection pool); the library closes its own SQLite."""
+
 
 class NotDisputed(LookupError):
     """An unflag of a fact with no open dispute in that guild."""
+
+
+class StateError(RuntimeError):
+    """The state store cannot be used (unreachable, refused the login, or migrated by a newer factbot)."""
+
+
+class StateUnavailable(StateError):
+    """The shared store cannot be reached (server down or restarting): the user is told politely."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(
+            "The dispute store is not reachable right now, so this could not be answered. "
+            "Please try again in a moment."
+        )
+        self.detail = detail  # for the log, never for the user
+
+
+async def open_state(url: str | None, conn: aiosqlite.Connection) -> StateStore:
+    """The store a URL names: PostgreSQL for postgresql://..., else SQLite in the facts' own file."""
+    if url:
+        if not url.startswith(POSTGRES_SCHEMES):
+            raise ValueError("a state store URL must start with postgresql:// (or postgres://)")
+        from storage.state.postgres import PostgresState  # asyncpg only when it is used
+
+        return await PostgresState.connect(url)
+    from storage.state.sqlite import SqliteState
+
+    return SqliteState(conn)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import datetime, timezone
 
 import aiosqlite
@@ -10,7 +11,13 @@ import aiosqlite
 from storage.answers import Dispute, FlagEvent
 from storage.state import NotDisputed
 
-_BATCH = 500  # ids per IN (...) list, well under SQLite's variable limit
+# Open disputes with their reasons: the flag events since the event that (re)opened each one.
+_OPEN = (
+    "SELECT fl.fact_id, fl.guild_id, fl.opened_at, e.reason, e.actor FROM flags fl"
+    " JOIN flag_events e ON e.fact_id = fl.fact_id AND e.guild_id = fl.guild_id"
+    "  AND e.action = 'flag' AND e.id >= fl.opened_event"
+    " WHERE fl.status = 'open'"
+)
 
 
 class SqliteState:
@@ -62,49 +69,39 @@ class SqliteState:
 
     async def open_disputes(self, fact_ids: list[str], guild_id: int | None) -> dict[str, list[Dispute]]:
         """fact id -> its open disputes (one per guild), reasons since the dispute was opened."""
+        if not fact_ids:
+            return {}
+        # One query however many ids: they travel as one JSON array, not as bound variables.
+        sql = _OPEN + " AND fl.fact_id IN (SELECT value FROM json_each(?))"
+        params: list = [json.dumps(sorted(set(fact_ids)))]
+        if guild_id is not None:
+            sql += " AND fl.guild_id = ?"
+            params.append(guild_id)
         found: dict[str, list[Dispute]] = {}
-        unique = sorted(set(fact_ids))
-        for start in range(0, len(unique), _BATCH):
-            batch = unique[start : start + _BATCH]
-            marks = ",".join("?" * len(batch))
-            sql = (
-                "SELECT fl.fact_id, fl.guild_id, fl.opened_at, e.reason, e.actor FROM flags fl"
-                " JOIN flag_events e ON e.fact_id = fl.fact_id AND e.guild_id = fl.guild_id"
-                "  AND e.action = 'flag' AND e.id >= fl.opened_event"
-                f" WHERE fl.status = 'open' AND fl.fact_id IN ({marks})"
-            )
-            params: list = list(batch)
-            if guild_id is not None:
-                sql += " AND fl.guild_id = ?"
-                params.append(guild_id)
-            async with self.conn.execute(sql + " ORDER BY fl.fact_id, fl.guild_id, e.id", params) as cursor:
-                rows = await cursor.fetchall()
-            grouped: dict[tuple[str, int], list] = {}
-            for r in rows:
-                grouped.setdefault((r["fact_id"], r["guild_id"]), []).append(r)
-            for (fact_id, gid), events in grouped.items():
-                found.setdefault(fact_id, []).append(
-                    Dispute(
-                        fact_id,
-                        gid,
-                        tuple(e["reason"] for e in events),
-                        tuple(dict.fromkeys(e["actor"] for e in events)),
-                        events[0]["opened_at"],
-                    )
-                )
+        for dispute in await self._disputes(sql + " ORDER BY fl.fact_id, fl.guild_id, e.id", params):
+            found.setdefault(dispute.fact_id, []).append(dispute)
         return found
 
     async def disputes(self, guild_id: int | None) -> list[Dispute]:
         """Open disputes (of one guild, or all), newest first."""
-        sql = "SELECT fact_id, guild_id FROM flags WHERE status = 'open'"
-        params: tuple = ()
+        sql, params = _OPEN, []
         if guild_id is not None:
-            sql += " AND guild_id = ?"
-            params = (guild_id,)
-        async with self.conn.execute(sql + " ORDER BY opened_at DESC, fact_id", params) as cursor:
+            sql += " AND fl.guild_id = ?"
+            params.append(guild_id)
+        return await self._disputes(sql + " ORDER BY fl.opened_at DESC, fl.fact_id, fl.guild_id, e.id", params)
+
+    async def _disputes(self, sql: str, params: list) -> list[Dispute]:
+        """Rows of _OPEN (one per reason, grouped by dispute) -> disputes, in the rows' order."""
+        async with self.conn.execute(sql, params) as cursor:
             rows = await cursor.fetchall()
-        by_fact = await self.open_disputes([r["fact_id"] for r in rows], guild_id)
-        return [d for r in rows for d in by_fact.get(r["fact_id"], []) if d.guild_id == r["guild_id"]]
+        grouped: dict[tuple[str, int], list] = {}
+        for r in rows:
+            grouped.setdefault((r["fact_id"], r["guild_id"]), []).append(r)
+        return [
+            Dispute(fact_id, gid, tuple(e["reason"] for e in events), tuple(dict.fromkeys(e["actor"] for e in events)),
+                    events[0]["opened_at"])
+            for (fact_id, gid), events in grouped.items()
+        ]
 
     async def history(self, fact_id: str, guild_id: int | None) -> list[FlagEvent]:
         """Every flag and unflag of a fact, oldest first."""
@@ -118,18 +115,17 @@ class SqliteState:
 
     async def flagged_texts(self, fact_ids: list[str]) -> dict[str, str]:
         """The fact text kept with each fact's latest event."""
-        texts: dict[str, str] = {}
-        unique = sorted(set(fact_ids))
-        for start in range(0, len(unique), _BATCH):
-            batch = unique[start : start + _BATCH]
-            marks = ",".join("?" * len(batch))
-            sql = (f"SELECT fact_id, fact_text FROM flag_events WHERE id IN (SELECT max(id) FROM flag_events"
-                   f" WHERE fact_id IN ({marks}) GROUP BY fact_id)")
-            async with self.conn.execute(sql, batch) as cursor:
-                texts.update({fact_id: text for fact_id, text in await cursor.fetchall()})
-        return texts
+        if not fact_ids:
+            return {}
+        sql = ("SELECT fact_id, fact_text FROM flag_events WHERE id IN (SELECT max(id) FROM flag_events"
+               " WHERE fact_id IN (SELECT value FROM json_each(?)) GROUP BY fact_id)")
+        async with self.conn.execute(sql, (json.dumps(sorted(set(fact_ids))),)) as cursor:
+            return {fact_id: text for fact_id, text in await cursor.fetchall()}
 
     async def flagged_keys(self) -> dict[str, str]:
         """Every id the history names -> the content key it was given to."""
         async with self.conn.execute("SELECT DISTINCT fact_id, fact_key FROM flag_events") as cursor:
             return {fact_id: key for fact_id, key in await cursor.fetchall()}
+
+    async def close(self) -> None:
+        """Nothing to release: the connection is the library's."""

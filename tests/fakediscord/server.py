@@ -44,6 +44,20 @@ class Recorded:
 
 
 @dataclass
+class Connection:
+    """One gateway websocket and the shard it identified (or resumed) as."""
+
+    ws: web.WebSocketResponse
+    shard: tuple[int, int] | None = None  # (shard id, shard count); None until IDENTIFY or RESUME
+    sequence: int = 0
+
+
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """The shard Discord sends a guild's events to."""
+    return (guild_id >> 22) % shard_count
+
+
+@dataclass
 class Fault:
     status: int
     body: dict
@@ -70,8 +84,11 @@ class FakeDiscord:
         self.originals: dict[str, str] = {}  # interaction token -> original message id
         self.commands: dict[str, list[dict]] = {}
         self._counter = itertools.count(1)
-        self._sequence = 0
-        self._ws: web.WebSocketResponse | None = None
+        self._live: list[Connection] = []  # open gateway connections
+        self._sessions: dict[str, tuple[int, int]] = {}  # session id -> the shard it was identified as
+        self.shard_count = 1  # from the latest IDENTIFY; guilds are routed by it
+        self.identified_shards: list[tuple[int, int]] = []  # every IDENTIFY's (shard id, count), in order
+        self.deliveries: list[tuple[str, int, tuple[int, int]]] = []  # (interaction id, guild, shard it went to)
         self.connections = 0
         self.identifies = 0
         self.resumes = 0
@@ -102,8 +119,8 @@ class FakeDiscord:
         self.port = site._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
-        if self._ws is not None and not self._ws.closed:
-            await self._ws.close()
+        for connection in list(self._live):
+            await connection.ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -264,39 +281,60 @@ class FakeDiscord:
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
-        self._ws = ws
+        connection = Connection(ws)
+        self._live.append(connection)
         self.connections += 1
-        await ws.send_json({"op": 10, "d": {"heartbeat_interval": 41250}})
-        async for frame in ws:
-            if frame.type != WSMsgType.TEXT:
-                continue
-            payload = json.loads(frame.data)
-            op = payload.get("op")
-            if op == 1:
-                await ws.send_json({"op": 11})
-            elif op == 2:
-                self.identifies += 1
-                await self._ready(ws)
-            elif op == 6:
-                self.resumes += 1
-                await self._send(ws, "RESUMED", {})
-                self.identified.set()
+        try:
+            await ws.send_json({"op": 10, "d": {"heartbeat_interval": 41250}})
+            async for frame in ws:
+                if frame.type != WSMsgType.TEXT:
+                    continue
+                payload = json.loads(frame.data)
+                op = payload.get("op")
+                if op == 1:
+                    await ws.send_json({"op": 11})
+                elif op == 2:
+                    self.identifies += 1
+                    shard_id, count = payload["d"].get("shard") or (0, 1)
+                    connection.shard = (shard_id, count)
+                    self.shard_count = count
+                    self.identified_shards.append(connection.shard)
+                    await self._ready(connection)
+                elif op == 6:
+                    self.resumes += 1
+                    connection.shard = self._sessions.get(payload["d"].get("session_id"), (0, 1))
+                    await self._send(connection, "RESUMED", {})
+                    await self._connected()
+        finally:
+            self._live.remove(connection)
+            async with self._changed:
+                self._changed.notify_all()
         return ws
 
-    async def _send(self, ws: web.WebSocketResponse, event: str, data: dict) -> None:
-        self._sequence += 1
-        await ws.send_json({"op": 0, "t": event, "s": self._sequence, "d": data})
+    async def _connected(self) -> None:
+        self.identified.set()
+        async with self._changed:
+            self._changed.notify_all()
 
-    async def _ready(self, ws: web.WebSocketResponse) -> None:
-        await self._send(ws, "READY", {
-            "v": 10, "user": self.user(), "session_id": f"session-{self.identifies}",
-            "resume_gateway_url": self.gateway_url, "guilds": [{"id": str(g), "unavailable": True} for g in self.guilds],
+    async def _send(self, connection: Connection, event: str, data: dict) -> None:
+        connection.sequence += 1
+        await connection.ws.send_json({"op": 0, "t": event, "s": connection.sequence, "d": data})
+
+    async def _ready(self, connection: Connection) -> None:
+        shard_id, count = connection.shard
+        session_id = f"session-{self.identifies}"
+        self._sessions[session_id] = connection.shard
+        guilds = [g for g in self.guilds if shard_of(g, count) == shard_id]
+        await self._send(connection, "READY", {
+            "v": 10, "user": self.user(), "session_id": session_id, "shard": [shard_id, count],
+            "resume_gateway_url": self.gateway_url, "guilds": [{"id": str(g), "unavailable": True} for g in guilds],
             "application": {"id": self.APP_ID, "flags": 0}, "private_channels": [], "relationships": [],
         })
-        for guild_id, roles in self.guilds.items():
-            await self._send(ws, "GUILD_CREATE", {
+        for guild_id in guilds:
+            await self._send(connection, "GUILD_CREATE", {
                 "id": str(guild_id), "name": f"guild {guild_id}", "icon": None, "owner_id": "1100000000000000009",
-                "roles": roles, "emojis": [], "stickers": [], "features": [], "member_count": 3, "members": [],
+                "roles": self.guilds[guild_id], "emojis": [], "stickers": [], "features": [], "member_count": 3,
+                "members": [],
                 "channels": [{"id": "1200000000000000001", "type": 0, "name": "study", "position": 0,
                               "permission_overwrites": [], "guild_id": str(guild_id)}],
                 "threads": [], "voice_states": [], "presences": [], "large": False, "unavailable": False,
@@ -304,18 +342,37 @@ class FakeDiscord:
                 "explicit_content_filter": 0, "mfa_level": 0, "premium_tier": 0, "preferred_locale": "en-US",
                 "system_channel_id": None, "afk_timeout": 300, "nsfw_level": 0,
             })
-        self.identified.set()
+        await self._connected()
+
+    def connection_for(self, guild_id: int) -> Connection:
+        """The live connection of the shard that serves `guild_id` (exactly one, or an error)."""
+        shard = (shard_of(guild_id, self.shard_count), self.shard_count)
+        serving = [c for c in self._live if c.shard == shard and not c.ws.closed]
+        if len(serving) != 1:
+            raise RuntimeError(f"{len(serving)} gateway connections serve shard {shard} (guild {guild_id})")
+        return serving[0]
+
+    def live_shards(self) -> list[tuple[int, int]]:
+        return sorted(c.shard for c in self._live if c.shard is not None and not c.ws.closed)
+
+    async def wait_for_shards(self, shards: list[tuple[int, int]], timeout: float = 30.0) -> None:
+        """Wait until exactly these (shard id, count) pairs are connected and identified."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: self.live_shards() == sorted(shards)), timeout)
 
     async def dispatch(self, event: str, data: dict) -> None:
-        if self._ws is None or self._ws.closed:
-            raise RuntimeError("no gateway connection")
-        await self._send(self._ws, event, data)
+        """Send an event on the connection of the shard serving its guild, as Discord does."""
+        guild_id = int(data.get("guild_id", 0))  # direct messages go to shard 0, as on Discord
+        connection = self.connection_for(guild_id)
+        if event == "INTERACTION_CREATE":
+            self.deliveries.append((data["id"], guild_id, connection.shard))
+        await self._send(connection, event, data)
 
     async def drop_connection(self, code: int = 4000) -> None:
-        """Close the gateway websocket as Discord does on a failure (a resumable close code)."""
+        """Close every gateway websocket as Discord does on a failure (a resumable close code)."""
         self.identified.clear()
-        if self._ws is not None:
-            await self._ws.close(code=code)
+        for connection in list(self._live):
+            await connection.ws.close(code=code)
 
     # -- interactions -------------------------------------------------------------------------
 
