@@ -176,6 +176,8 @@ async def test_unknown_fact_to_flag_is_a_polite_refusal(run):
     requests = await run.interact("unflag", [_option("fact", "zzzzzzzz"), _option("reason", "not in the source")],
                                   user_id=MODERATOR, roles=[MOD_ROLE])
     assert requests[0].body["data"]["flags"] & EPHEMERAL and "No fact has the id" in requests[0].body["data"]["content"]
+    await run.drained()
+    assert _answers(run, requests[0].interaction_id) == 1  # the refusal, and nothing after it
 
 
 async def test_errors_reach_the_tree_handler(run, monkeypatch, caplog):
@@ -292,12 +294,32 @@ async def _ambiguous_flag(run) -> tuple[dict, list[str]]:
     assert data["flags"] & EPHEMERAL and "choose one" in data["content"]
     message = run.fake.messages[run.fake.originals[f"token-{requests[0].interaction_id}"]]
     labels = [c["label"] for row in message["components"] for c in row["components"]]
-    return message, labels
+    return {**message, "interaction_id": requests[0].interaction_id}, labels
+
+
+def _answers(run, interaction_id: str) -> int:
+    return sum(1 for r in run.fake.requests if r.interaction_id == interaction_id)
+
+
+async def test_a_slow_flag_is_deferred_privately(run, monkeypatch):
+    monkeypatch.setattr(respond, "DEFER_AFTER", 0.1)
+    original = run.library.flag
+
+    async def slow(*args, **kwargs):
+        await asyncio.sleep(0.5)
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(run.library, "flag", slow)
+    fact_id = (await run.library.fact("bdnf")).results[0].id
+    requests = await run.interact("flag", [_option("fact", fact_id), _option("reason", "dose is wrong")],
+                                  user_id=MODERATOR, roles=[MOD_ROLE], wait_for=2)
+    assert requests[0].body["type"] == 5 and requests[0].body["data"]["flags"] & EPHEMERAL  # nobody else sees it
 
 
 async def test_flag_by_unclear_text_asks_which_fact_and_writes_nothing_until_chosen(run):
     message, labels = await _ambiguous_flag(run)
     await run.drained()
+    assert _answers(run, message["interaction_id"]) == 1  # the question, and nothing after it
     assert await _flag_count(run.library) == 0 and run.fake.of_kind("channel_message") == []
     assert 2 <= len(labels) <= 5 and all(label.split()[-1] in str(message["embeds"]) for label in labels)
     chosen = labels[1].split()[-1]
