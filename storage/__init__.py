@@ -5,7 +5,8 @@ first use, so a parse worker that needs only storage.load does not import the wh
 
     pages/    the page format: a file -> records (format, records, citations, acronyms)
     load/     getting pages in fast: parse ahead, rows prepared in a worker, batched writes, ids
-    search/   the lexical pipeline (FTS5 candidates, rapidfuzz rerank), vocabulary, autocomplete
+    search/   the lexical pipeline (FTS5 candidates, rapidfuzz rerank), vocabulary, autocomplete,
+              facts related to a chat message
     state/    state people create (flags, history, disputes) behind one StateStore interface
     identity  what a fact id is;  textnorm  folding and words;  db  connections and migrations
     views     rows -> answers;  answers  the plain dataclasses;  library  the facade
@@ -20,6 +21,7 @@ _PUBLIC = {
     "Library": "storage.library",
     "Refusal": "storage.library",
     "Ambiguous": "storage.library",
+    "MAX_CHECK": "storage.library",
     "MAX_QUERY": "storage.library",
     "MAX_REASON": "storage.library",
     "MIN_REASON": "storage.library",
@@ -28,6 +30,7 @@ _PUBLIC = {
     "PageFormatError": "storage.pages.format",
     "FACT_TYPES": "storage.pages.records",
     "Block": "storage.answers",
+    "CheckAnswer": "storage.answers",
     "CitationView": "storage.answers",
     "Dispute": "storage.answers",
     "FactAnswer": "storage.answers",
@@ -35,6 +38,7 @@ _PUBLIC = {
     "FlagEvent": "storage.answers",
     "FlagResult": "storage.answers",
     "Missing": "storage.answers",
+    "RelatedView": "storage.answers",
     "SourceAnswer": "storage.answers",
     "SourceInfo": "storage.answers",
     "SourceView": "storage.answers",

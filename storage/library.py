@@ -17,12 +17,14 @@ from rapidfuzz import fuzz, process
 from storage import db
 from storage.answers import (
     Block,
+    CheckAnswer,
     Dispute,
     FactAnswer,
     FactView,
     FlagEvent,
     FlagResult,
     Missing,
+    RelatedView,
     SourceAnswer,
     SynthesisAnswer,
 )
@@ -32,6 +34,7 @@ from storage.identity import fact_key_of, looks_like_id, repeat_key
 from storage.pages.records import FACT_TYPES
 from storage.search.complete import Completer
 from storage.search.lexical import Filters, Searcher
+from storage.search.related import RelatedSearch
 from storage.state import NotDisputed, StateStore
 from storage.state.sqlite import SqliteState
 from storage.views import Views
@@ -41,6 +44,7 @@ log = logging.getLogger("factbot")
 
 MAX_RESULTS = 50  # facts one query can page through
 MAX_QUERY = 300  # characters of a query or filter; a longer paste is cut by every surface
+MAX_CHECK = 4000  # characters of a message checked for related facts (Discord's longest message)
 MAX_REASON = 500
 MIN_REASON = 3  # letters or digits: "?", "." or "ok" say nothing a student could weigh
 CANDIDATES = 5  # facts a moderator chooses among when /flag's text is not clear
@@ -74,6 +78,7 @@ class Library:
         self.state: StateStore = state if state is not None else SqliteState(conn)
         self.views = Views(conn, self.state)
         self.complete = Completer(conn, self.search)
+        self.related = RelatedSearch(conn, self.search)
 
     @classmethod
     async def open(cls, path: str | Path) -> Library:
@@ -152,10 +157,20 @@ class Library:
         fact_id = fact_id.strip().lower()
         if not looks_like_id(fact_id):
             return None
-        rowid = await self._value("SELECT fact FROM fact_ids WHERE id = ?", (fact_id,))
-        if rowid is None:
-            return None
-        return (await self.views.facts([rowid], guild_id))[rowid]
+        return (await self.views.facts_by_id([fact_id], guild_id)).get(fact_id)
+
+    async def check(self, text: str, guild_id: int | None = None, limit: int = 5) -> CheckAnswer:
+        """The facts most related to `text` (a chat message, cut to MAX_CHECK characters), each
+        with this guild's disputes; or why there are none (no text, or nothing related enough)."""
+        started = time.perf_counter()
+        text = text[:MAX_CHECK]
+        if not text.strip():
+            return CheckAnswer(text, [], Missing("text", ""), elapsed_ms=_ms(started))
+        related = await self.related.facts(text, limit)
+        views = await self.views.facts([r.rowid for r in related], guild_id)
+        results = [RelatedView(_with_score(views[r.rowid], r.score), r.match) for r in related if r.rowid in views]
+        missing = None if results else Missing("related fact", text)
+        return CheckAnswer(text, results, missing, elapsed_ms=_ms(started))
 
     async def _filters(self, fact_type: str | None, source: str | None, concept: str | None) -> Filters | Missing:
         """Filters from user words, or what a filter named that does not exist."""

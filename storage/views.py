@@ -38,6 +38,15 @@ class Views:
             for r in rows
         }
 
+    async def facts_by_id(self, fact_ids: list[str], guild_id: int | None) -> dict[str, FactView]:
+        """fact id -> FactView, for the ids that name a fact (lowercase ids)."""
+        if not fact_ids:
+            return {}
+        marks = ",".join("?" * len(fact_ids))
+        async with self.conn.execute(f"SELECT fact FROM fact_ids WHERE id IN ({marks})", fact_ids) as cursor:
+            rowids = [rowid for (rowid,) in await cursor.fetchall()]
+        return {view.id: view for view in (await self.facts(rowids, guild_id)).values()}
+
     async def source(self, source_id: int, score: float | None, guild_id: int | None, sample: int) -> SourceView:
         """A source with its fact counts by type, its first `sample` facts and its disputed facts."""
         async with self.conn.execute(
