@@ -38,6 +38,7 @@ _PUBLIC = {
     "FlagEvent": "storage.answers",
     "FlagResult": "storage.answers",
     "Missing": "storage.answers",
+    "footnotes": "storage.answers",
     "RelatedView": "storage.answers",
     "SourceAnswer": "storage.answers",
     "SourceInfo": "storage.answers",

@@ -184,6 +184,17 @@ class SynthesisAnswer:
     subtitle: str
     paragraphs: list[Block]
     perspectives: list[Block]
+    cited: dict[str, FactView] = field(default_factory=dict)  # fact id -> every fact a block cites
+
+
+def footnotes(blocks: list[Block]) -> dict[str, int]:
+    """Fact id -> its footnote number: the facts the blocks cite, numbered in order of first citation."""
+    numbers: dict[str, int] = {}
+    for block in blocks:
+        for citation in block.citations:
+            if citation.fact_id:
+                numbers.setdefault(citation.fact_id, len(numbers) + 1)
+    return numbers
 
 
 @dataclass(frozen=True)

@@ -272,7 +272,8 @@ class Library:
         if perspective is not None and not 1 <= perspective <= len(perspectives):
             numbers = tuple(str(n) for n in range(1, len(perspectives) + 1))
             return Missing("perspective", str(perspective), numbers, scope=name)
-        return SynthesisAnswer(name, subtitle, paragraphs, perspectives)
+        cited = sorted({c.fact_id for block in paragraphs + perspectives for c in block.citations if c.fact_id})
+        return SynthesisAnswer(name, subtitle, paragraphs, perspectives, await self.views.facts_by_id(cited, guild_id))
 
     # -- moderation -------------------------------------------------------------------------
 
