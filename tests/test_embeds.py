@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from bot.render import embeds
 from bot.render.limits import chunks, clip
-from storage.answers import Block, CitationView, Dispute, FactAnswer, FactView, SourceInfo, SynthesisAnswer
+from storage.answers import (
+    Block,
+    CheckAnswer,
+    CitationView,
+    Dispute,
+    FactAnswer,
+    FactView,
+    RelatedView,
+    SourceInfo,
+    SynthesisAnswer,
+)
 
 LONG_SOURCE = SourceInfo(1, "T" * 400, "example.org", "P" * 300, tuple(f"Author {i}" for i in range(40)), "2024-01-01",
                          999, "concept")
@@ -60,3 +70,12 @@ def test_clip_and_chunks_never_cut_a_word_silently():
     parts = chunks("word " * 3000, 4096)
     assert all(len(p) <= 4096 for p in parts)
     assert all(p.endswith("…") for p in parts[:-1]) and all(p.startswith("…") for p in parts[1:])
+
+
+def test_a_check_of_the_longest_message_and_facts_fits_one_embed():
+    answer = CheckAnswer("claim " * 800, [RelatedView(_fact(i, 6000, disputed=i % 2 == 0), "words") for i in range(5)])
+    embed = embeds.check_answer(answer, "https://discord.com/channels/1/2/3")
+    _check(embed)
+    assert embed.url == "https://discord.com/channels/1/2/3" and len(embed.fields) == 5
+    assert "⚠ Disputed" in embed.fields[0].name and "matched by words" in embed.footer.text
+

@@ -1,0 +1,39 @@
+"""Buttons and menus through the real client and the fake Discord: controls that expired."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.fakediscord.harness import GUILD, STUDENT, components, running_bot
+from tests.test_bot_check import _no_violations
+from tests.test_bot_commands import EPHEMERAL, _option
+
+
+
+@pytest.fixture
+async def run(library):
+    async with running_bot(library, page_timeout=10) as running:
+        yield running
+        await _no_violations(running)
+
+
+async def test_pages_pressed_after_a_restart_say_they_expired(library):
+    async with running_bot(library) as first:
+        requests = await first.interact("fact", [_option("query", "ketamine")], user_id=STUDENT)
+        paged = first.answer(requests[0])
+        assert [c["label"] for c in components(paged)] == ["Previous", "Next"]
+    async with running_bot(library) as second:
+        pressed = await second.click(paged, "Next", user_id=STUDENT)
+        data = pressed[0].body["data"]
+        assert pressed[0].body["type"] == 4 and data["flags"] & EPHEMERAL and "expired" in data["content"]
+        stray = second.fake.component(paged, "not-a-control-of-ours", guild_id=GUILD)
+        assert "expired" in (await second.send(stray))[0].body["data"]["content"]
+        await _no_violations(second)
+
+
+async def test_a_live_page_turn_is_not_told_it_expired(run):
+    requests = await run.interact("fact", [_option("query", "ketamine")], user_id=STUDENT)
+    turned = await run.click(run.answer(requests[0]), "Next", user_id=STUDENT)
+    await run.drained()
+    answers = [r for r in run.fake.requests if r.interaction_id == turned[0].interaction_id]
+    assert len(answers) == 1 and answers[0].body["type"] == 7
