@@ -79,3 +79,17 @@ def test_a_check_of_the_longest_message_and_facts_fits_one_embed():
     assert embed.url == "https://discord.com/channels/1/2/3" and len(embed.fields) == 5
     assert "⚠ Disputed" in embed.fields[0].name and "matched by words" in embed.footer.text
 
+
+def test_custom_ids_fit_discords_limit_and_parse_back():
+    from bot.commands.check import ShareCheck
+    from bot.commands.controls import custom_id
+    from bot.commands.facts import Suggestion
+
+    title = "Psychedelics and Consciousness: a very long source title " * 3
+    suggestion = Suggestion.make(2**63 - 1, title)
+    assert len(suggestion.custom_id) <= 100 and suggestion.state["owner"] == str(2**63 - 1)
+    assert title.startswith(suggestion.state["query"]) and not suggestion.state["query"].endswith(" ")
+    assert len(suggestion.item.label) <= 80
+    share = ShareCheck.make(2**63 - 1, 2**63 - 2)
+    assert share.state == {"owner": str(2**63 - 1), "message": str(2**63 - 2)}
+    assert custom_id("dym", 5, "x" * 200) == "fb:dym:5:" + "x" * 91
