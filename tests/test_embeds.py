@@ -80,6 +80,25 @@ def test_a_check_of_the_longest_message_and_facts_fits_one_embed():
     assert "⚠ Disputed" in embed.fields[0].name and "matched by words" in embed.footer.text
 
 
+def test_many_citations_become_menus_of_25_and_messages_of_5_menus():
+    from bot.commands.synthesis import citation_views
+
+    citations = [CitationView("fact", "l", n, f"id{n:06d}", 90.0, n, False) for n in range(130)]
+    cited = {c.fact_id: _fact(n, 6000, disputed=n == 3) for n, c in enumerate(citations)}
+    answer = SynthesisAnswer("c", "s", [Block("text " * 200, citations[:70]), Block("more " * 200, citations[60:])], [],
+                             cited)
+    groups = embeds.cited_options(answer, answer.paragraphs)
+    assert [len(g) for g in groups] == [25, 25, 25, 25, 25, 5]
+    assert all(len(label) <= 100 and len(about) <= 100 for g in groups for label, _, about in g)
+    assert groups[0][0][0].startswith("[1] word") and groups[5][4][0].startswith("[130] word")
+    assert groups[0][3][2].startswith("⚠ Disputed")
+    views = citation_views(answer, answer.paragraphs)
+    assert [len(v.children) for v in views] == [5, 1]
+    placeholders = [item.item.placeholder for v in views for item in v.children]
+    assert placeholders[0] == "Show a cited fact [1]–[25]" and placeholders[-1] == "Show a cited fact [126]–[130]"
+    assert len({item.custom_id for v in views for item in v.children}) == 6
+
+
 def test_custom_ids_fit_discords_limit_and_parse_back():
     from bot.commands.check import ShareCheck
     from bot.commands.controls import custom_id

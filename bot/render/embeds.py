@@ -13,6 +13,8 @@ from bot.render.limits import (
     FIELD_NAME,
     FIELD_VALUE,
     FOOTER,
+    SELECT_LABEL,
+    SELECT_OPTIONS,
     chunks,
     clip,
     one_line,
@@ -30,6 +32,7 @@ from storage import (
     SourceAnswer,
     SourceView,
     SynthesisAnswer,
+    footnotes,
 )
 
 COLOUR = discord.Colour.teal()
@@ -96,8 +99,8 @@ def _fact_fields(embed: discord.Embed, facts: list[FactView], first: int = 1) ->
     return embed
 
 
-def fact_detail(fact: FactView) -> discord.Embed:
-    """One fact in full (a fact id was asked for)."""
+def fact_detail(fact: FactView, dispute_state: bool = False) -> discord.Embed:
+    """One fact in full (a fact id was asked for); `dispute_state` also says when it is undisputed."""
     marker = f" {DISPUTED}" if fact.disputed else ""
     embed = discord.Embed(
         title=one_line(f"{fact.type} · {fact.id}{marker}", EMBED_TITLE),
@@ -113,6 +116,8 @@ def fact_detail(fact: FactView) -> discord.Embed:
             value=clip(reasons, FIELD_VALUE),
             inline=False,
         )
+    if dispute_state and not fact.disputes:
+        embed.add_field(name="Disputes", value="Not disputed in this server.", inline=False)
     embed.set_footer(text=one_line(f"concept: {fact.concept}", FOOTER))
     return embed
 
@@ -141,6 +146,20 @@ def check_answer(answer: CheckAnswer, checked: str) -> discord.Embed:
 def shared_by(mention: str, checked: str) -> str:
     """The content of a shared check: who shared it and the message it checks (mentions never ping)."""
     return clip(f"{mention} shared what the page's sources say about this message: {checked}", CONTENT)
+
+
+def cited_options(answer: SynthesisAnswer, blocks: list[Block]) -> list[list[tuple[str, str, str]]]:
+    """The facts the blocks cite as select-menu options (label, value = fact id, description),
+    numbered like the footnotes, SELECT_OPTIONS to a menu."""
+    options = []
+    for fact_id, number in footnotes(blocks).items():
+        fact = answer.cited.get(fact_id)
+        if fact is None:
+            continue  # cited, but no longer on the page
+        marker = f"{DISPUTED} · " if fact.disputed else ""
+        label = one_line(f"[{number}] {fact.text}", SELECT_LABEL)
+        options.append((label, fact_id, one_line(f"{marker}{fact.type} · {fact.id} · {fact.source.title}", SELECT_LABEL)))
+    return [options[i : i + SELECT_OPTIONS] for i in range(0, len(options), SELECT_OPTIONS)]
 
 
 def missing(what: Missing) -> str:
@@ -207,7 +226,7 @@ def footnoted(block: Block, numbers: dict[str, int]) -> str:
 def synthesis_messages(answer: SynthesisAnswer) -> list[list[discord.Embed]]:
     """The synthesis as messages of embeds: one embed per paragraph (split if long), footnotes
     naming fact ids last; each message within 10 embeds and 6,000 characters."""
-    numbers: dict[str, int] = {}
+    numbers = footnotes(answer.paragraphs)
     disputed_ids = {c.fact_id for p in answer.paragraphs for c in p.citations if c.disputed}
     embeds: list[discord.Embed] = []
     for block in answer.paragraphs:
@@ -232,7 +251,7 @@ def synthesis_messages(answer: SynthesisAnswer) -> list[list[discord.Embed]]:
 def perspective(answer: SynthesisAnswer, number: int) -> list[list[discord.Embed]]:
     """One model perspective with its model id, stance and confidence."""
     block = answer.perspectives[number - 1]
-    numbers: dict[str, int] = {}
+    numbers = footnotes([block])
     text = footnoted(block, numbers)
     embeds = [discord.Embed(description=part, colour=COLOUR) for part in chunks(text, EMBED_DESCRIPTION)]
     stance = f"{block.stance}, " if block.stance else ""
