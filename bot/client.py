@@ -39,9 +39,9 @@ class FactBot(discord.Client):
         super().__init__(intents=intents, allowed_mentions=discord.AllowedMentions.none(), **options)
         self.config = config
         self.library = library
-        self.tree = FactTree(self)
-        self.pagers: weakref.WeakSet[discord.ui.View] = weakref.WeakSet()  # views whose state is in memory
         self.controls: list[type[discord.ui.DynamicItem]] = []  # controls whose state is in their custom_id
+        self.tree = FactTree(self)
+        self.pagers: weakref.WeakSet[discord.ui.View] = weakref.WeakSet()
 
     async def close(self) -> None:
         for pager in list(self.pagers):

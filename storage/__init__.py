@@ -39,7 +39,6 @@ _PUBLIC = {
     "FlagResult": "storage.answers",
     "Missing": "storage.answers",
     "footnotes": "storage.answers",
-    "RelatedView": "storage.answers",
     "SourceAnswer": "storage.answers",
     "SourceInfo": "storage.answers",
     "SourceView": "storage.answers",

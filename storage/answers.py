@@ -83,6 +83,7 @@ class FactView:
     concept: str
     source: SourceInfo
     disputes: tuple[Dispute, ...] = ()
+    match: str | None = None  # for search results: found by "words", "meaning" or "both"
 
     @property
     def disputed(self) -> bool:
@@ -111,20 +112,11 @@ class FactAnswer:
 
 
 @dataclass(frozen=True)
-class RelatedView:
-    """A fact related to a checked message, and how it was found ("words": it shares the message's
-    rarer words)."""
-
-    fact: FactView
-    match: str
-
-
-@dataclass(frozen=True)
 class CheckAnswer:
     """The facts most related to a piece of text (a chat message), or why there are none."""
 
     text: str  # the text checked, as cut to MAX_CHECK
-    results: list[RelatedView]
+    results: list[FactView]  # each with its relatedness as score and how it was found as match
     missing: Missing | None = None  # "text": nothing to check; "related fact": nothing related
     elapsed_ms: float = 0.0
 

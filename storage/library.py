@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import replace
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,7 +25,6 @@ from storage.answers import (
     FlagEvent,
     FlagResult,
     Missing,
-    RelatedView,
     SourceAnswer,
     SynthesisAnswer,
 )
@@ -168,7 +168,7 @@ class Library:
             return CheckAnswer(text, [], Missing("text", ""), elapsed_ms=_ms(started))
         related = await self.related.facts(text, limit)
         views = await self.views.facts([r.rowid for r in related], guild_id)
-        results = [RelatedView(_with_score(views[r.rowid], r.score), r.match) for r in related if r.rowid in views]
+        results = [replace(views[r.rowid], score=r.score, match=r.match) for r in related if r.rowid in views]
         missing = None if results else Missing("related fact", text)
         return CheckAnswer(text, results, missing, elapsed_ms=_ms(started))
 

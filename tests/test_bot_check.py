@@ -109,7 +109,7 @@ async def test_check_facts_works_in_a_direct_message(run):
 
 
 async def test_a_check_shows_this_servers_disputes(run):
-    first = (await run.library.check("BDNF goes up after ketamine", guild_id=GUILD)).results[0].fact
+    first = (await run.library.check("BDNF goes up after ketamine", guild_id=GUILD)).results[0]
     await run.library.flag(first.id, "rodent data only", "moderator", guild_id=GUILD)
     data, _ = _checked(run, await run.check(run.fake.chat_message("BDNF goes up after ketamine")))
     assert "⚠ Disputed" in data["embeds"][0]["fields"][0]["name"] and "rodent data only" in str(data["embeds"])

@@ -42,8 +42,8 @@ async def judged(library) -> dict[str, dict[str, list[tuple[str, bool, float]]]]
     table: dict[str, dict[str, list[tuple[str, bool, float]]]] = {}
     for message in MESSAGES:
         answer = await library.check(message["text"])
-        shown = [r.fact.id for r in answer.results]
-        best = max((r.fact.score or 0.0 for r in answer.results), default=0.0)
+        shown = [f.id for f in answer.results]
+        best = max((f.score or 0.0 for f in answer.results), default=0.0)
         if message["kind"] == "on_topic":
             wanted = set().union(*(_fact_of(texts, r["fact"]) for r in message["relevant"] if r["grade"] == 3))
             passed = bool(wanted & set(shown[:3]))
@@ -96,7 +96,7 @@ async def test_the_threshold_separates_the_dev_messages(library, monkeypatch, ca
     for message in MESSAGES:
         if message["split"] == "dev":
             results = (await library.check(message["text"])).results
-            best[message["kind"]].append(max((r.fact.score or 0.0 for r in results), default=0.0))
+            best[message["kind"]].append(max((f.score or 0.0 for f in results), default=0.0))
     off = sorted(best["off_topic"])
     with capsys.disabled():
         print(f"\ndev best scores: on-topic from {min(best['on_topic']):.2f}; off-topic up to {off[-2]:.2f}, "
@@ -107,20 +107,20 @@ async def test_the_threshold_separates_the_dev_messages(library, monkeypatch, ca
 
 async def test_a_check_shows_this_guilds_disputes(library):
     text = "BDNF goes up after ketamine"
-    first = (await library.check(text, guild_id=1)).results[0].fact
+    first = (await library.check(text, guild_id=1)).results[0]
     await library.flag(first.id, "only in rodents so far", "moderator", guild_id=1)
     here = (await library.check(text, guild_id=1)).results
     elsewhere = (await library.check(text, guild_id=2)).results
-    assert [r.fact.id for r in here] == [r.fact.id for r in elsewhere]
-    assert here[0].fact.disputed and here[0].fact.dispute_reasons == ["only in rodents so far"]
-    assert not elsewhere[0].fact.disputed
-    assert all(r.match == "words" for r in here) and 1 <= len(here) <= 5
+    assert [f.id for f in here] == [f.id for f in elsewhere]
+    assert here[0].disputed and here[0].dispute_reasons == ["only in rodents so far"]
+    assert not elsewhere[0].disputed
+    assert all(f.match == "words" for f in here) and 1 <= len(here) <= 5
 
 
 async def test_few_related_facts_are_shown_when_few_are_related(library):
     answer = await library.check("montreal model makes you set at least 3 SMART goals", limit=2)
     assert len(answer.results) == 2 and answer.missing is None
-    assert "SMART" in answer.results[0].fact.text
+    assert "SMART" in answer.results[0].text
 
 
 @pytest.mark.parametrize("text, what", [
@@ -142,4 +142,4 @@ async def test_a_long_paste_is_cut_and_still_checked(library):
     assert len(paste) > MAX_CHECK
     answer = await library.check(paste)
     assert len(answer.text) == MAX_CHECK and 1 <= len(answer.results) <= 5
-    assert await library.fact_by_id(answer.results[0].fact.id) is not None
+    assert await library.fact_by_id(answer.results[0].id) is not None

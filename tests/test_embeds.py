@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.render import embeds
 from bot.render.limits import chunks, clip
 from storage.answers import (
@@ -11,7 +13,6 @@ from storage.answers import (
     Dispute,
     FactAnswer,
     FactView,
-    RelatedView,
     SourceInfo,
     SynthesisAnswer,
 )
@@ -73,7 +74,7 @@ def test_clip_and_chunks_never_cut_a_word_silently():
 
 
 def test_a_check_of_the_longest_message_and_facts_fits_one_embed():
-    answer = CheckAnswer("claim " * 800, [RelatedView(_fact(i, 6000, disputed=i % 2 == 0), "words") for i in range(5)])
+    answer = CheckAnswer("claim " * 800, [replace(_fact(i, 6000, disputed=i % 2 == 0), match="words") for i in range(5)])
     embed = embeds.check_answer(answer, "https://discord.com/channels/1/2/3")
     _check(embed)
     assert embed.url == "https://discord.com/channels/1/2/3" and len(embed.fields) == 5

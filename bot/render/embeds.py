@@ -132,15 +132,15 @@ def check_answer(answer: CheckAnswer, checked: str) -> discord.Embed:
     quoted = "\n".join(f"> {line}" for line in clip(answer.text, 300).splitlines() if line.strip())
     notes = [quoted, "What the page's sources say, most related first. Related is not the same as agreeing: "
                      "read each fact against the message."]
-    disputed = any(r.fact.disputed for r in answer.results)
+    disputed = any(f.disputed for f in answer.results)
     if disputed:
         notes.append(CONTESTED)
     embed = discord.Embed(title="Check facts: the message", url=checked, colour=DISPUTED_COLOUR if disputed else COLOUR,
                           description=clip("\n\n".join(notes), 1000))
-    matches = ", ".join(dict.fromkeys(r.match for r in answer.results))
+    matches = ", ".join(dict.fromkeys(f.match for f in answer.results if f.match))
     count = len(answer.results)
     embed.set_footer(text=one_line(f"{count} related fact{'' if count == 1 else 's'} · matched by {matches}", FOOTER))
-    return _fact_fields(embed, [r.fact for r in answer.results])
+    return _fact_fields(embed, answer.results)
 
 
 def shared_by(mention: str, checked: str) -> str:

@@ -39,6 +39,7 @@ def fact_json(fact: FactView) -> dict[str, Any]:
         "type": fact.type,
         "text": fact.text,
         "score": fact.score,
+        "match": fact.match,
         "disputed": fact.disputed,
         "dispute_reasons": fact.dispute_reasons,
         "concept": fact.concept,
@@ -62,11 +63,11 @@ def fact_answer_json(answer: FactAnswer) -> dict[str, Any]:
 
 
 def check_json(answer: CheckAnswer) -> dict[str, Any]:
-    """The facts related to a checked message, each in the fact shape plus how it matched."""
+    """The facts related to a checked message, each in the fact shape (with how it matched)."""
     return {
         "command": "check",
         "text": answer.text,
-        "results": [{**fact_json(r.fact), "match": r.match} for r in answer.results],
+        "results": [fact_json(f) for f in answer.results],
         "missing": missing_fields(answer.missing),
         "elapsed_ms": answer.elapsed_ms,
     }

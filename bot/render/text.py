@@ -65,7 +65,7 @@ def check_answer(answer: CheckAnswer) -> str:
     shown = shown if len(shown) <= 80 else shown[:79] + "…"
     count = len(answer.results)
     header = f"{count} fact{'' if count == 1 else 's'} related to “{shown}” — what the page's sources say:"
-    blocks = [fact_block(r.fact, i) + f"\n   (matched by {r.match})" for i, r in enumerate(answer.results, 1)]
+    blocks = [fact_block(f, i) + f"\n   (matched by {f.match})" for i, f in enumerate(answer.results, 1)]
     return "\n\n".join([header, *blocks])
 
 
