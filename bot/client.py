@@ -6,12 +6,14 @@ import asyncio
 import logging
 import threading
 import weakref
+from typing import Any
 
 import discord
 import yarl
 from discord import app_commands
 
 from bot.commands import FEATURES
+from bot.commands.controls import answer_expired, note_claim
 from bot.commands.respond import apologise, tell
 from bot.config import Config, ConfigError
 from storage import Library
@@ -42,6 +44,7 @@ class FactBot(discord.Client):
         self.config = config
         self.library = library
         self.sync_on_login = config.discord.syncs_commands if sync is None else sync
+        self.controls: list[type[discord.ui.DynamicItem]] = []  # controls whose state is in their custom_id
         self.tree = FactTree(self)
         self.pagers: weakref.WeakSet[discord.ui.View] = weakref.WeakSet()
         self._meaning: asyncio.Task | None = None
@@ -79,6 +82,14 @@ class FactBot(discord.Client):
         synced = await self.tree.sync()
         log.info("synced %d commands globally (may take up to an hour to appear)", len(synced))
         return len(synced)
+
+    def dispatch(self, event: str, /, *args: Any, **kwargs: Any) -> None:
+        if event == "interaction":
+            note_claim(self, args[0])  # now, while the views it may go to have not run yet
+        super().dispatch(event, *args, **kwargs)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        await answer_expired(interaction)
 
     async def on_ready(self) -> None:
         log.info("connected as %s (id %s)", self.user, self.user.id if self.user else "?")

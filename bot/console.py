@@ -134,6 +134,10 @@ class Console:
             return jsonview.missing_json("synthesis", answer), text.missing(answer)
         return jsonview.synthesis_json(answer, perspective), text.synthesis(answer, perspective)
 
+    async def check(self, c: Command) -> Answer:
+        answer = await self.library.check(c.get("text") or "", self.guild_id, limit=self.per_page)
+        return jsonview.check_json(answer), text.check_answer(answer)
+
     async def flag(self, c: Command) -> Answer:
         return await self._moderate(c, self.library.flag)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage import FACT_TYPES, MAX_QUERY, MAX_REASON, MIN_REASON
+from storage import FACT_TYPES, MAX_CHECK, MAX_QUERY, MAX_REASON, MIN_REASON
 
 CONCEPT_NAME = 100  # longer than any concept name; Discord's own limit for a choice is 100
 PERSPECTIVES = 50
@@ -29,6 +29,7 @@ class Option:
     param: str | None = None  # the handler's parameter name when the option's name is a Python word
     console_only: bool = False  # Discord pages with buttons instead
     shown: str = ""  # how the console usage line shows the value, e.g. "<title or author>"
+    cut: bool = False  # longer text is cut to `max` (a pasted message), not refused
 
     @property
     def parameter(self) -> str:
@@ -42,7 +43,7 @@ class Option:
             return int(value)
         if self.choices and value.strip().lower() not in self.choices:
             return value.strip()  # the library names the bad choice with the valid ones
-        if len(value) > self.max:
+        if len(value) > self.max and not self.cut:
             raise ValueError(f"{self.name}: at most {self.max} characters (this one has {len(value)})")
         return value
 
@@ -50,19 +51,33 @@ class Option:
 @dataclass(frozen=True)
 class CommandSpec:
     name: str
-    description: str  # Discord's one-line description (at most 100 characters)
+    description: str  # Discord's one-line description (at most 100 characters; a message command has none)
     help: str  # what /help says about it
     example: str
     options: tuple[Option, ...] = ()
     main: str | None = None  # the option the console's free text fills
     moderators: bool = False
+    # On Discord a message command of this name (right-click a message -> Apps), which takes the
+    # message as its text, instead of a slash command; the console keeps /name <text>.
+    message_command: str | None = None
 
     def option(self, name: str) -> Option:
         return next(o for o in self.options if o.name == name)
 
     @property
+    def discord_name(self) -> str:
+        return self.message_command or self.name
+
+    @property
     def discord_options(self) -> tuple[Option, ...]:
+        if self.message_command:
+            return ()
         return tuple(o for o in self.options if not o.console_only)
+
+    @property
+    def discord_example(self) -> str:
+        """How to use it in Discord, e.g. `/fact bdnf`."""
+        return f"right-click a message → Apps → {self.message_command}" if self.message_command else self.example
 
     def describe(self) -> dict[str, str]:
         """Parameter name -> description, for app_commands.describe."""
@@ -79,8 +94,8 @@ class CommandSpec:
 
     @property
     def discord_usage(self) -> str:
-        """The Discord form: `/fact query:<query> [type:claim]`."""
-        return self._usage(console=False)
+        """The Discord form: `/fact query:<query> [type:claim]`, or `Apps → Check facts`."""
+        return f"Apps → {self.message_command} (on any message)" if self.message_command else self._usage(console=False)
 
     def _usage(self, console: bool) -> str:
         parts = [f"/{self.name}"]
@@ -130,6 +145,17 @@ SYNTHESIS = CommandSpec(
     ),
     main="concept",
 )
+CHECK = CommandSpec(
+    "check",
+    "Check a message against the page's sources",
+    "What the page's sources say about a chat message: the facts most related to it, each with its "
+    "citation and ⚠ if disputed here. In Discord: right-click (or long-press) any message → Apps → Check "
+    "facts; the answer is private, with a button to share it in the channel.",
+    "/check ketamine works by blocking serotonin",
+    (Option("text", "The message to check", required=True, max=MAX_CHECK, shown="<text>", cut=True),),
+    main="text",
+    message_command="Check facts",
+)
 FLAG = CommandSpec(
     "flag",
     "Moderators: mark a fact as disputed in this server",
@@ -166,4 +192,6 @@ DISPUTES = CommandSpec(
 )
 HELP = CommandSpec("help", "What factbot's commands do, with examples", "This list.", "/help")
 
-COMMANDS: dict[str, CommandSpec] = {c.name: c for c in (FACT, SOURCE, SYNTHESIS, FLAG, UNFLAG, DISPUTES, HELP)}
+COMMANDS: dict[str, CommandSpec] = {
+    c.name: c for c in (FACT, SOURCE, SYNTHESIS, CHECK, FLAG, UNFLAG, DISPUTES, HELP)
+}

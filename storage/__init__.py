@@ -5,7 +5,8 @@ first use, so a parse worker that needs only storage.load does not import the wh
 
     pages/    the page format: a file -> records (format, records, citations, acronyms)
     load/     getting pages in fast: parse ahead, rows prepared in a worker, batched writes, ids
-    search/   the lexical pipeline (FTS5 candidates, rapidfuzz rerank), vocabulary, autocomplete
+    search/   the lexical pipeline (FTS5 candidates, rapidfuzz rerank), vocabulary, autocomplete, word
+              families, the meaning layer and its fusion, facts related to a chat message
     state/    state people create (flags, history, disputes) behind one StateStore interface:
               SQLite by default, PostgreSQL (shared by every process) when a URL is configured
     identity  what a fact id is;  textnorm  folding and words;  db  connections and migrations
@@ -21,6 +22,7 @@ _PUBLIC = {
     "Library": "storage.library",
     "Refusal": "storage.library",
     "Ambiguous": "storage.library",
+    "MAX_CHECK": "storage.library",
     "MAX_QUERY": "storage.library",
     "MAX_REASON": "storage.library",
     "MIN_REASON": "storage.library",
@@ -29,6 +31,7 @@ _PUBLIC = {
     "PageFormatError": "storage.pages.format",
     "FACT_TYPES": "storage.pages.records",
     "Block": "storage.answers",
+    "CheckAnswer": "storage.answers",
     "CitationView": "storage.answers",
     "Dispute": "storage.answers",
     "FactAnswer": "storage.answers",
@@ -36,6 +39,7 @@ _PUBLIC = {
     "FlagEvent": "storage.answers",
     "FlagResult": "storage.answers",
     "Missing": "storage.answers",
+    "footnotes": "storage.answers",
     "SourceAnswer": "storage.answers",
     "SourceInfo": "storage.answers",
     "SourceView": "storage.answers",

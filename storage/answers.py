@@ -45,7 +45,7 @@ class Dispute:
 class Missing:
     """Why an answer is empty, in the one shape every renderer shows: what was asked for, what exists."""
 
-    what: str  # "fact" | "source" | "concept" | "type" | "perspective"
+    what: str  # "fact" | "source" | "concept" | "type" | "perspective" | "text" | "related fact"
     asked: str
     choices: tuple[str, ...] = ()  # every valid value, when there are few enough to list
     nearest: tuple[str, ...] = ()  # the closest things that do exist (did you mean)
@@ -59,6 +59,10 @@ class Missing:
             return f"{self.scope} has perspectives 1-{len(self.choices)}; there is no perspective {asked}."
         if self.what == "concept" and not asked:
             return "No concept is loaded."
+        if self.what == "text":
+            return "There is no text to check: the message has none (an image or a file alone, say)."
+        if self.what == "related fact":
+            return "Nothing on the loaded pages is closely related to this message, so there is nothing to check it against."
         if self.choices:
             text = f"No {self.what} “{asked}”; {self.what}s are {', '.join(self.choices)}."
         elif self.as_filter:
@@ -105,6 +109,16 @@ class FactAnswer:
     def suggestions(self) -> list[str]:
         """Did-you-mean words for a search that found nothing."""
         return list(self.missing.nearest) if self.missing and self.missing.what == "fact" else []
+
+
+@dataclass(frozen=True)
+class CheckAnswer:
+    """The facts most related to a piece of text (a chat message), or why there are none."""
+
+    text: str  # the text checked, as cut to MAX_CHECK
+    results: list[FactView]  # each with its relatedness as score and how it was found as match
+    missing: Missing | None = None  # "text": nothing to check; "related fact": nothing related
+    elapsed_ms: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -162,6 +176,17 @@ class SynthesisAnswer:
     subtitle: str
     paragraphs: list[Block]
     perspectives: list[Block]
+    cited: dict[str, FactView] = field(default_factory=dict)  # fact id -> every fact a block cites
+
+
+def footnotes(blocks: list[Block]) -> dict[str, int]:
+    """Fact id -> its footnote number: the facts the blocks cite, numbered in order of first citation."""
+    numbers: dict[str, int] = {}
+    for block in blocks:
+        for citation in block.citations:
+            if citation.fact_id:
+                numbers.setdefault(citation.fact_id, len(numbers) + 1)
+    return numbers
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from rapidfuzz import fuzz, process
 from storage import db
 from storage.answers import (
     Block,
+    CheckAnswer,
     Dispute,
     FactAnswer,
     FactView,
@@ -37,6 +38,7 @@ from storage.search.complete import Completer
 from storage.search.meaning.embed import embed_missing
 from storage.search.meaning.search import Meaning
 from storage.search.lexical import Filters, Searcher
+from storage.search.related import RelatedSearch
 from storage.state import NotDisputed, StateStore, open_state
 from storage.state.sqlite import SqliteState
 from storage.views import Views
@@ -46,6 +48,7 @@ log = logging.getLogger("factbot")
 
 MAX_RESULTS = 50  # facts one query can page through
 MAX_QUERY = 300  # characters of a query or filter; a longer paste is cut by every surface
+MAX_CHECK = 4000  # characters of a message checked for related facts (Discord's longest message)
 MAX_REASON = 500
 MIN_REASON = 3  # letters or digits: "?", "." or "ok" say nothing a student could weigh
 CANDIDATES = 5  # facts a moderator chooses among when /flag's text is not clear
@@ -82,6 +85,7 @@ class Library:
         self.state: StateStore = state if state is not None else SqliteState(conn)
         self.views = Views(conn, self.state)
         self.complete = Completer(conn, self.search)
+        self.related = RelatedSearch(conn, self.search)
 
     @classmethod
     async def open(cls, path: str | Path, state_url: str | None = None, *, meaning: bool = True) -> Library:
@@ -217,10 +221,20 @@ class Library:
         fact_id = fact_id.strip().lower()
         if not looks_like_id(fact_id):
             return None
-        rowid = await self._value("SELECT fact FROM fact_ids WHERE id = ?", (fact_id,))
-        if rowid is None:
-            return None
-        return (await self.views.facts([rowid], guild_id))[rowid]
+        return (await self.views.facts_by_id([fact_id], guild_id)).get(fact_id)
+
+    async def check(self, text: str, guild_id: int | None = None, limit: int = 5) -> CheckAnswer:
+        """The facts most related to `text` (a chat message, cut to MAX_CHECK characters), each
+        with this guild's disputes; or why there are none (no text, or nothing related enough)."""
+        started = time.perf_counter()
+        text = text[:MAX_CHECK]
+        if not text.strip():
+            return CheckAnswer(text, [], Missing("text", ""), elapsed_ms=_ms(started))
+        related = await self.related.facts(text, limit)
+        views = await self.views.facts([r.rowid for r in related], guild_id)
+        results = [replace(views[r.rowid], score=r.score, match=r.match) for r in related if r.rowid in views]
+        missing = None if results else Missing("related fact", text)
+        return CheckAnswer(text, results, missing, elapsed_ms=_ms(started))
 
     async def _filters(self, fact_type: str | None, source: str | None, concept: str | None) -> Filters | Missing:
         """Filters from user words, or what a filter named that does not exist."""
@@ -306,7 +320,7 @@ class Library:
             return await self._missing_concept(concept or "")
         async with self.conn.execute("SELECT name, subtitle FROM concepts WHERE id = ?", (concept_id,)) as cursor:
             name, subtitle = await cursor.fetchone()
-        citations = await self.views.citations(concept_id, guild_id)
+        citations, cited = await self.views.citations(concept_id, guild_id)
         async with self.conn.execute(
             "SELECT position, text FROM paragraphs WHERE concept_id = ? ORDER BY position", (concept_id,)
         ) as cursor:
@@ -322,7 +336,7 @@ class Library:
         if perspective is not None and not 1 <= perspective <= len(perspectives):
             numbers = tuple(str(n) for n in range(1, len(perspectives) + 1))
             return Missing("perspective", str(perspective), numbers, scope=name)
-        return SynthesisAnswer(name, subtitle, paragraphs, perspectives)
+        return SynthesisAnswer(name, subtitle, paragraphs, perspectives, cited)
 
     # -- moderation -------------------------------------------------------------------------
 

@@ -56,6 +56,17 @@ class Views:
         async with self.conn.execute(f"{_FACT_SQL} WHERE f.rowid IN ({marks})", rowids) as cursor:
             return list(await cursor.fetchall())
 
+    async def facts_by_id(self, fact_ids: list[str], guild_id: int | None) -> dict[str, FactView]:
+        """fact id -> FactView, for the ids that name a fact (lowercase ids)."""
+        if not fact_ids:
+            return {}
+        marks = ",".join("?" * len(fact_ids))
+        async with self.conn.execute(f"SELECT fact FROM fact_ids WHERE id IN ({marks})", fact_ids) as cursor:
+            rowids = [rowid for (rowid,) in await cursor.fetchall()]
+        if not rowids:  # "ketamine" has the shape of an id: no store query for a word
+            return {}
+        return {view.id: view for view in (await self.facts(rowids, guild_id)).values()}
+
     async def _source_rows(self, source_id: int) -> tuple[aiosqlite.Row, dict[str, int], list[tuple[int, str]]]:
         """A source's row, its fact counts by type and its (rowid, fact id) pairs in page order."""
         async with self.conn.execute(
@@ -74,22 +85,29 @@ class Views:
             facts = [(rowid, fact_id) for rowid, fact_id in await cursor.fetchall()]
         return row, counts, facts
 
-    async def citations(self, concept_id: int, guild_id: int | None) -> dict[tuple[str, int], list[CitationView]]:
-        """(block, item) -> the citations of that synthesis paragraph or perspective, in order."""
+    async def citations(
+        self, concept_id: int, guild_id: int | None
+    ) -> tuple[dict[tuple[str, int], list[CitationView]], dict[str, FactView]]:
+        """(block, item) -> the citations of that synthesis paragraph or perspective, in order; and
+        fact id -> each cited fact. One state-store query marks both with this guild's disputes."""
         async with self.conn.execute(
             "SELECT block, item, kind, label, number, fact_id, score, anchor FROM citations"
             " WHERE concept_id = ? ORDER BY block, item, position",
             (concept_id,),
         ) as cursor:
             rows = await cursor.fetchall()
-        disputed = await self.state.open_disputes([r["fact_id"] for r in rows if r["fact_id"]], guild_id)
+        cited_ids = sorted({r["fact_id"] for r in rows if r["fact_id"]})
+        marks = ",".join("?" * len(cited_ids))
+        async with self.conn.execute(f"SELECT fact FROM fact_ids WHERE id IN ({marks})", cited_ids) as cursor:
+            fact_rows = await self._fact_rows([rowid for (rowid,) in await cursor.fetchall()])
+        disputed = await self.state.open_disputes(cited_ids, guild_id)
         grouped: dict[tuple[str, int], list[CitationView]] = {}
         for r in rows:
             grouped.setdefault((r["block"], r["item"]), []).append(
                 CitationView(r["kind"], r["label"], r["number"], r["fact_id"], r["score"], r["anchor"], r["fact_id"] in disputed)
             )
-        return grouped
-
+        cited = {view.id: view for view in _fact_views(fact_rows, disputed).values()}
+        return grouped, cited
 
 def _fact_views(rows: list[aiosqlite.Row], disputes: dict[str, list[Dispute]]) -> dict[int, FactView]:
     return {

@@ -40,15 +40,33 @@ def _within_limits(body: dict) -> None:
         assert all(len(f["name"]) <= 256 and len(f["value"]) <= 1024 for f in e.get("fields", []))
 
 
+def assert_clean(run) -> None:
+    """Every request Discord's schema accepts, within its limits, and never pinging anyone."""
+    assert run.fake.violations == []
+    for request in run.fake.requests:
+        if request.kind in ("callback", "followup", "edit", "channel_message") and isinstance(request.body, dict):
+            _within_limits(request.body)
+            assert (request.body.get("data", request.body).get("allowed_mentions") or {"parse": []})["parse"] == []
+
+
+def slow_down(run, monkeypatch, method: str) -> None:
+    """Make library.<method> take 0.5 s and defer after 0.1 s, as storage past DEFER_AFTER would."""
+    monkeypatch.setattr(respond, "DEFER_AFTER", 0.1)
+    original = getattr(run.library, method)
+
+    async def slow(*args, **kwargs):
+        await asyncio.sleep(0.5)
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(run.library, method, slow)
+
+
 @pytest.fixture
 async def run(library):
     async with running_bot(library, page_timeout=10) as running:
         yield running
-        assert running.fake.violations == []
-        for request in running.fake.requests:
-            if request.kind in ("callback", "followup", "edit", "channel_message") and isinstance(request.body, dict):
-                _within_limits(request.body)
-                assert (request.body.get("data", request.body).get("allowed_mentions") or {"parse": []})["parse"] == []
+        await running.drained()
+        assert_clean(running)
 
 
 async def _flag_count(library) -> int:
@@ -193,14 +211,7 @@ async def test_errors_reach_the_tree_handler(run, monkeypatch, caplog):
 
 
 async def test_slow_storage_defers_then_follows_up(run, monkeypatch):
-    monkeypatch.setattr(respond, "DEFER_AFTER", 0.1)
-    original = run.library.fact
-
-    async def slow(*args, **kwargs):
-        await asyncio.sleep(0.5)
-        return await original(*args, **kwargs)
-
-    monkeypatch.setattr(run.library, "fact", slow)
+    slow_down(run, monkeypatch, "fact")
     requests = await run.interact("fact", [_option("query", "bdnf")], wait_for=2)
     assert [r.kind for r in requests[:2]] == ["callback", "followup"]
     assert requests[0].body["type"] == 5
@@ -249,14 +260,7 @@ async def _paged_message(run) -> dict:
 
 async def test_a_slow_page_turn_is_deferred_then_edited(run, monkeypatch):
     message = await _paged_message(run)
-    monkeypatch.setattr(respond, "DEFER_AFTER", 0.1)
-    original = run.library.fact
-
-    async def slow(*args, **kwargs):
-        await asyncio.sleep(0.5)
-        return await original(*args, **kwargs)
-
-    monkeypatch.setattr(run.library, "fact", slow)
+    slow_down(run, monkeypatch, "fact")
     custom_id = next(c["custom_id"] for row in message["components"] for c in row["components"] if c["label"] == "Next")
     payload = run.fake.interaction("", kind=3, guild_id=GUILD, user_id=STUDENT, message=message, custom_id=custom_id)
     turned = await run.send(payload, wait_for=2)

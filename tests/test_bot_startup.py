@@ -10,10 +10,11 @@ async def test_startup_syncs_valid_commands_and_answers_fact(library):
         syncs = run.fake.of_kind("sync")
         assert syncs and syncs[0].path.endswith(f"/guilds/{GUILD}/commands")
         commands = {c["name"]: c for c in syncs[-1].body}
-        assert set(commands) == {"fact", "source", "synthesis", "flag", "unflag", "disputes", "help"}
+        assert set(commands) == {"fact", "source", "synthesis", "Check facts", "flag", "unflag", "disputes", "help"}
         for name in ("flag", "unflag", "disputes"):
             assert int(commands[name]["default_member_permissions"]) == MANAGE_MESSAGES
-        assert all(len(c["description"]) <= 100 for c in commands.values())
+        assert all(len(c.get("description", "")) <= 100 for c in commands.values())
+        assert commands["Check facts"]["type"] == 3 and commands["fact"]["type"] == 1  # a message command
         requests = await run.interact("fact", [{"name": "query", "type": 3, "value": "bdnf"}])
         callback = requests[0]
         assert callback.kind == "callback" and callback.body["type"] == 4

@@ -36,6 +36,21 @@ async def test_fact_json_shape(library):
     assert "1-5 of" in rendered
 
 
+async def test_check_json_shape_and_text(library):
+    data, rendered = await Console(library, "tester").run("/check BDNF goes up after ketamine, reason: a lecture")
+    assert data["command"] == "check" and data["text"] == "BDNF goes up after ketamine, reason: a lecture"
+    assert 1 <= len(data["results"]) <= 5 and data["missing"] is None
+    first = data["results"][0]
+    fact, _ = await Console(library, "tester").run(f"/fact {first['id']}")
+    assert {**fact["results"][0], "score": first["score"], "match": "words"} == first, "the fact shape plus match"
+    assert rendered.startswith(f"{len(data['results'])} facts related to “BDNF goes up after ketamine")
+    assert first["id"] in rendered and "(matched by words)" in rendered
+    quiet, text = await Console(library, "tester").run("/check lol the wifi is dead again 💀")
+    assert quiet["results"] == [] and quiet["missing"]["what"] == "related fact" and text == quiet["missing"]["message"]
+    paste, _ = await Console(library, "tester").run("/check " + "BDNF goes up after ketamine. " * 300)
+    assert len(paste["text"]) == 4000 and paste["results"]
+
+
 async def test_source_json_shape(library):
     data, _ = await Console(library, "tester").run("/source yaden")
     first = data["results"][0]

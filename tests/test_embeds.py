@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.render import embeds
 from bot.render.limits import chunks, clip
-from storage.answers import Block, CitationView, Dispute, FactAnswer, FactView, SourceInfo, SynthesisAnswer
+from storage.answers import (
+    Block,
+    CheckAnswer,
+    CitationView,
+    Dispute,
+    FactAnswer,
+    FactView,
+    SourceInfo,
+    SynthesisAnswer,
+)
 
 LONG_SOURCE = SourceInfo(1, "T" * 400, "example.org", "P" * 300, tuple(f"Author {i}" for i in range(40)), "2024-01-01",
                          999, "concept")
@@ -60,3 +71,45 @@ def test_clip_and_chunks_never_cut_a_word_silently():
     parts = chunks("word " * 3000, 4096)
     assert all(len(p) <= 4096 for p in parts)
     assert all(p.endswith("…") for p in parts[:-1]) and all(p.startswith("…") for p in parts[1:])
+
+
+def test_a_check_of_the_longest_message_and_facts_fits_one_embed():
+    answer = CheckAnswer("claim " * 800, [replace(_fact(i, 6000, disputed=i % 2 == 0), match="words") for i in range(5)])
+    embed = embeds.check_answer(answer, "https://discord.com/channels/1/2/3")
+    _check(embed)
+    assert embed.url == "https://discord.com/channels/1/2/3" and len(embed.fields) == 5
+    assert "⚠ Disputed" in embed.fields[0].name and "matched by words" in embed.footer.text
+
+
+def test_many_citations_become_menus_of_25_and_messages_of_5_menus():
+    from bot.commands.synthesis import citation_views
+
+    citations = [CitationView("fact", "l", n, f"id{n:06d}", 90.0, n, False) for n in range(130)]
+    cited = {c.fact_id: _fact(n, 6000, disputed=n == 3) for n, c in enumerate(citations)}
+    answer = SynthesisAnswer("c", "s", [Block("text " * 200, citations[:70]), Block("more " * 200, citations[60:])], [],
+                             cited)
+    groups = embeds.cited_options(answer, answer.paragraphs)
+    assert [len(g) for g in groups] == [25, 25, 25, 25, 25, 5]
+    assert all(len(label) <= 100 and len(about) <= 100 for g in groups for label, _, about in g)
+    assert groups[0][0][0].startswith("[1] word") and groups[5][4][0].startswith("[130] word")
+    assert groups[0][3][2].startswith("⚠ Disputed")
+    views = citation_views(answer, answer.paragraphs)
+    assert [len(v.children) for v in views] == [5, 1]
+    placeholders = [item.item.placeholder for v in views for item in v.children]
+    assert placeholders[0] == "Show a cited fact [1]–[25]" and placeholders[-1] == "Show a cited fact [126]–[130]"
+    assert len({item.custom_id for v in views for item in v.children}) == 6
+
+
+def test_custom_ids_fit_discords_limit_and_parse_back():
+    from bot.commands.check import ShareCheck
+    from bot.commands.controls import custom_id
+    from bot.commands.facts import Suggestion
+
+    title = "Psychedelics and Consciousness: a very long source title " * 3
+    suggestion = Suggestion.make(2**63 - 1, title)
+    assert len(suggestion.custom_id) <= 100 and suggestion.state["owner"] == str(2**63 - 1)
+    assert title.startswith(suggestion.state["query"]) and not suggestion.state["query"].endswith(" ")
+    assert len(suggestion.item.label) <= 80
+    share = ShareCheck.make(2**63 - 1, 2**63 - 2)
+    assert share.state == {"owner": str(2**63 - 1), "message": str(2**63 - 2)}
+    assert custom_id("dym", 5, "x" * 200) == "fb:dym:5:" + "x" * 91

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from storage.answers import footnotes
 from storage.library import Library
 from storage.identity import ID_LENGTH
 from tests.conftest import SEED
@@ -143,6 +144,19 @@ async def test_citations_stored_with_fact_ids(library):
     assert fact.text.startswith("Ketamine and phencyclidine (PCP) are synthetic drugs")
     unresolved = [c for p in answer.perspectives for c in p.citations if c.fact_id is None]
     assert unresolved and all(c.kind == "number" for c in unresolved)
+
+
+async def test_a_synthesis_carries_every_fact_it_cites_numbered_as_its_footnotes(library):
+    await library.flag("ketamine and phencyclidine (pcp) are synthetic drugs", "not only synthetic", "mod", guild_id=7)
+    answer = await library.synthesis(guild_id=7)
+    cited = [c.fact_id for b in answer.paragraphs + answer.perspectives for c in b.citations if c.fact_id]
+    assert set(answer.cited) == set(cited) and all(answer.cited[i].id == i for i in cited)
+    assert [f.id for f in answer.cited.values() if f.disputed] == [c.fact_id for c in answer.paragraphs[0].citations
+                                                                   if c.number == 28]
+    numbers = footnotes(answer.paragraphs)
+    first_seen = list(dict.fromkeys(c.fact_id for p in answer.paragraphs for c in p.citations if c.fact_id))
+    assert list(numbers) == first_seen and list(numbers.values()) == list(range(1, len(first_seen) + 1))
+    assert list(footnotes([answer.perspectives[0]]).values())[0] == 1  # a perspective shown alone starts at [1]
 
 
 async def test_an_id_the_history_gives_other_content_is_never_reused(tmp_path):

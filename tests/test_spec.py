@@ -13,16 +13,21 @@ from bot.spec import COMMANDS
 from tests.fakediscord.harness import running_bot
 
 STRING, INTEGER = 3, 4
+CHAT_INPUT, MESSAGE = 1, 3  # command types
 
 
 async def test_synced_commands_are_the_spec(library):
     async with running_bot(library) as run:
         synced = {c["name"]: c for c in run.fake.of_kind("sync")[-1].body}
         assert run.fake.violations == []
-    assert set(synced) == set(COMMANDS)
+    assert set(synced) == {spec.discord_name for spec in COMMANDS.values()}
     for name, spec in COMMANDS.items():
-        command = synced[name]
-        assert command["description"] == spec.description
+        command = synced[spec.discord_name]
+        if spec.message_command:  # a message command: a name with spaces allowed, no description, no options
+            assert command["type"] == MESSAGE and "options" not in command and not command.get("description")
+            assert spec.options and all(o.name == spec.main for o in spec.options), "the message is its only input"
+            continue
+        assert command["type"] == CHAT_INPUT and command["description"] == spec.description
         options = {o["name"]: o for o in command.get("options", [])}
         assert list(options) == [o.name for o in spec.discord_options], name
         for option in spec.discord_options:
@@ -48,7 +53,8 @@ def test_console_help_and_discord_help_list_the_spec():
     for spec in COMMANDS.values():
         assert spec.usage in console and spec.help in console
         if spec.name != "help":
-            assert fields[spec.discord_usage].startswith(spec.help) and spec.example in fields[spec.discord_usage]
+            assert fields[spec.discord_usage].startswith(spec.help) and spec.discord_example in fields[spec.discord_usage]
+    assert "Apps → Check facts" in str(fields) and "/check <text>" in console
 
 
 def test_console_enforces_the_spec_limits():
@@ -64,6 +70,9 @@ def test_console_enforces_the_spec_limits():
         parse_command(f"/synthesis perspective:{top + 1}")
     with pytest.raises(UsageError, match="needs fact and reason"):
         parse_command("/flag")
+    # A pasted message longer than the check reads is cut there, as in Discord, not refused.
+    text = COMMANDS["check"].option("text").max
+    assert len(parse_command("/check " + "z" * (text + 500)).options["text"]) == text + 500
 
 
 async def test_console_dispatches_every_spec_command(library):

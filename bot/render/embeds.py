@@ -13,6 +13,8 @@ from bot.render.limits import (
     FIELD_NAME,
     FIELD_VALUE,
     FOOTER,
+    SELECT_LABEL,
+    SELECT_OPTIONS,
     chunks,
     clip,
     one_line,
@@ -21,6 +23,7 @@ from bot.render.marks import DISPUTED
 from bot.spec import COMMANDS
 from storage import (
     Block,
+    CheckAnswer,
     Dispute,
     FactAnswer,
     FactView,
@@ -29,10 +32,12 @@ from storage import (
     SourceAnswer,
     SourceView,
     SynthesisAnswer,
+    footnotes,
 )
 
 COLOUR = discord.Colour.teal()
 DISPUTED_COLOUR = discord.Colour.orange()
+CONTESTED = f"{DISPUTED} facts are contested by this server's moderators; read them critically."
 
 
 def citation(fact: FactView) -> str:
@@ -74,24 +79,28 @@ def fact_list(answer: FactAnswer) -> discord.Embed:
     if answer.corrections:
         notes.append("Searched " + ", ".join(f"**{k}** → **{v}**" for k, v in answer.corrections.items()))
     if any(f.disputed for f in answer.results):
-        notes.append(f"{DISPUTED} facts are contested by this server's moderators; read them critically.")
+        notes.append(CONTESTED)
     embed = discord.Embed(
         title=title,
         description=clip("\n".join(notes), 500) or None,
         colour=DISPUTED_COLOUR if any(f.disputed for f in answer.results) else COLOUR,
     )
     first = answer.offset + 1
-    footer = f"{first}-{answer.offset + len(answer.results)} of {answer.total}"
-    embed.set_footer(text=footer)
-    budget = (EMBED_TOTAL - len(title) - len(embed.description or "") - len(footer) - 200) // max(1, len(answer.results))
-    for i, fact in enumerate(answer.results):
-        name, value = fact_field(fact, first + i, budget - FIELD_NAME)
+    embed.set_footer(text=f"{first}-{answer.offset + len(answer.results)} of {answer.total}")
+    return _fact_fields(embed, answer.results, first)
+
+
+def _fact_fields(embed: discord.Embed, facts: list[FactView], first: int = 1) -> discord.Embed:
+    """One field per fact, numbered from `first`, sharing what the embed has left of EMBED_TOTAL."""
+    budget = (EMBED_TOTAL - len(embed) - 200) // max(1, len(facts))
+    for number, fact in enumerate(facts, first):
+        name, value = fact_field(fact, number, budget - FIELD_NAME)
         embed.add_field(name=name, value=value, inline=False)
     return embed
 
 
-def fact_detail(fact: FactView) -> discord.Embed:
-    """One fact in full (a fact id was asked for)."""
+def fact_detail(fact: FactView, dispute_state: bool = False) -> discord.Embed:
+    """One fact in full (a fact id was asked for); `dispute_state` also says when it is undisputed."""
     marker = f" {DISPUTED}" if fact.disputed else ""
     embed = discord.Embed(
         title=one_line(f"{fact.type} · {fact.id}{marker}", EMBED_TITLE),
@@ -107,8 +116,50 @@ def fact_detail(fact: FactView) -> discord.Embed:
             value=clip(reasons, FIELD_VALUE),
             inline=False,
         )
+    if dispute_state and not fact.disputes:
+        embed.add_field(name="Disputes", value="Not disputed in this server.", inline=False)
     embed.set_footer(text=one_line(f"concept: {fact.concept}", FOOTER))
     return embed
+
+
+def message_link(guild_id: int | None, channel_id: int | None, message_id: int) -> str:
+    """Discord's link to a message (a DM's guild is "@me")."""
+    return f"https://discord.com/channels/{guild_id or '@me'}/{channel_id}/{message_id}"
+
+
+def check_answer(answer: CheckAnswer, checked: str) -> discord.Embed:
+    """The facts related to a checked message (`checked` links to it), each with its citation."""
+    quoted = "\n".join(f"> {line}" for line in clip(answer.text, 300).splitlines() if line.strip())
+    notes = [quoted, "What the page's sources say, most related first. Related is not the same as agreeing: "
+                     "read each fact against the message."]
+    disputed = any(f.disputed for f in answer.results)
+    if disputed:
+        notes.append(CONTESTED)
+    embed = discord.Embed(title="Check facts: the message", url=checked, colour=DISPUTED_COLOUR if disputed else COLOUR,
+                          description=clip("\n\n".join(notes), 1000))
+    matches = ", ".join(dict.fromkeys(f.match for f in answer.results if f.match))
+    count = len(answer.results)
+    embed.set_footer(text=one_line(f"{count} related fact{'' if count == 1 else 's'} · matched by {matches}", FOOTER))
+    return _fact_fields(embed, answer.results)
+
+
+def shared_by(mention: str, checked: str) -> str:
+    """The content of a shared check: who shared it and the message it checks (mentions never ping)."""
+    return clip(f"{mention} shared what the page's sources say about this message: {checked}", CONTENT)
+
+
+def cited_options(answer: SynthesisAnswer, blocks: list[Block]) -> list[list[tuple[str, str, str]]]:
+    """The facts the blocks cite as select-menu options (label, value = fact id, description),
+    numbered like the footnotes, SELECT_OPTIONS to a menu."""
+    options = []
+    for fact_id, number in footnotes(blocks).items():
+        fact = answer.cited.get(fact_id)
+        if fact is None:
+            continue  # cited, but no longer on the page
+        marker = f"{DISPUTED} · " if fact.disputed else ""
+        label = one_line(f"[{number}] {fact.text}", SELECT_LABEL)
+        options.append((label, fact_id, one_line(f"{marker}{fact.type} · {fact.id} · {fact.source.title}", SELECT_LABEL)))
+    return [options[i : i + SELECT_OPTIONS] for i in range(0, len(options), SELECT_OPTIONS)]
 
 
 def missing(what: Missing) -> str:
@@ -175,7 +226,7 @@ def footnoted(block: Block, numbers: dict[str, int]) -> str:
 def synthesis_messages(answer: SynthesisAnswer) -> list[list[discord.Embed]]:
     """The synthesis as messages of embeds: one embed per paragraph (split if long), footnotes
     naming fact ids last; each message within 10 embeds and 6,000 characters."""
-    numbers: dict[str, int] = {}
+    numbers = footnotes(answer.paragraphs)
     disputed_ids = {c.fact_id for p in answer.paragraphs for c in p.citations if c.disputed}
     embeds: list[discord.Embed] = []
     for block in answer.paragraphs:
@@ -200,7 +251,7 @@ def synthesis_messages(answer: SynthesisAnswer) -> list[list[discord.Embed]]:
 def perspective(answer: SynthesisAnswer, number: int) -> list[list[discord.Embed]]:
     """One model perspective with its model id, stance and confidence."""
     block = answer.perspectives[number - 1]
-    numbers: dict[str, int] = {}
+    numbers = footnotes([block])
     text = footnoted(block, numbers)
     embeds = [discord.Embed(description=part, colour=COLOUR) for part in chunks(text, EMBED_DESCRIPTION)]
     stance = f"{block.stance}, " if block.stance else ""
@@ -248,12 +299,7 @@ def disputes(items: list[Dispute], texts: dict[str, str], offset: int, total: in
 
 def candidates(facts: list[FactView]) -> discord.Embed:
     """The facts a moderator chooses among when /flag's text named none clearly."""
-    embed = discord.Embed(title="Which fact do you mean?", colour=DISPUTED_COLOUR)
-    budget = (EMBED_TOTAL - 300) // max(1, len(facts)) - FIELD_NAME
-    for number, fact in enumerate(facts, 1):
-        name, value = fact_field(fact, number, budget)
-        embed.add_field(name=name, value=value, inline=False)
-    return embed
+    return _fact_fields(discord.Embed(title="Which fact do you mean?", colour=DISPUTED_COLOUR), facts)
 
 
 def flag_result(result: FlagResult) -> discord.Embed:
@@ -288,7 +334,7 @@ def help_embed() -> discord.Embed:
     for spec in COMMANDS.values():
         if spec.name == "help":
             continue
-        embed.add_field(name=one_line(spec.discord_usage, FIELD_NAME), value=clip(f"{spec.help} e.g. `{spec.example}`", FIELD_VALUE),
-                        inline=False)
+        embed.add_field(name=one_line(spec.discord_usage, FIELD_NAME),
+                        value=clip(f"{spec.help} e.g. `{spec.discord_example}`", FIELD_VALUE), inline=False)
     embed.set_footer(text="Answers come from the loaded concept pages; nothing is made up.")
     return embed

@@ -7,6 +7,7 @@ from typing import Any
 from storage import (
     Ambiguous,
     Block,
+    CheckAnswer,
     Dispute,
     FactAnswer,
     FactView,
@@ -56,6 +57,17 @@ def fact_answer_json(answer: FactAnswer) -> dict[str, Any]:
         "exact": answer.exact,
         "corrections": answer.corrections,
         "suggestions": answer.suggestions,
+        "missing": missing_fields(answer.missing),
+        "elapsed_ms": answer.elapsed_ms,
+    }
+
+
+def check_json(answer: CheckAnswer) -> dict[str, Any]:
+    """The facts related to a checked message, each in the fact shape (with how it matched)."""
+    return {
+        "command": "check",
+        "text": answer.text,
+        "results": [fact_json(f) for f in answer.results],
         "missing": missing_fields(answer.missing),
         "elapsed_ms": answer.elapsed_ms,
     }

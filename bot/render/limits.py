@@ -17,6 +17,14 @@ CHOICE_NAME = 100
 CHOICE_VALUE = 100
 OPTION_MAX_LENGTH = 6000
 COMMAND_DESCRIPTION = 100
+CUSTOM_ID = 100  # a component's custom_id
+ACTION_ROWS = 5  # per message; a select menu fills a row, up to 5 buttons share one
+ROW_BUTTONS = 5
+BUTTON_LABEL = 80
+SELECT_OPTIONS = 25
+SELECT_LABEL = 100  # an option's label and description
+SELECT_VALUE = 100
+SELECT_PLACEHOLDER = 150
 
 ELLIPSIS = "…"
 

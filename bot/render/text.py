@@ -8,6 +8,7 @@ from bot.render.marks import DISPUTED
 from storage import (
     Ambiguous,
     Block,
+    CheckAnswer,
     Dispute,
     FactAnswer,
     FactView,
@@ -53,6 +54,18 @@ def fact_answer(answer: FactAnswer) -> str:
     if answer.corrections:
         header += " (searched " + ", ".join(f"{k} → {v}" for k, v in answer.corrections.items()) + ")"
     blocks = [fact_block(f, first + i) for i, f in enumerate(answer.results)]
+    return "\n\n".join([header, *blocks])
+
+
+def check_answer(answer: CheckAnswer) -> str:
+    """The facts related to a checked message, or why there are none."""
+    if answer.missing:
+        return missing(answer.missing)
+    shown = " ".join(answer.text.split())
+    shown = shown if len(shown) <= 80 else shown[:79] + "…"
+    count = len(answer.results)
+    header = f"{count} fact{'' if count == 1 else 's'} related to “{shown}” — what the page's sources say:"
+    blocks = [fact_block(f, i) + f"\n   (matched by {f.match})" for i, f in enumerate(answer.results, 1)]
     return "\n\n".join([header, *blocks])
 
 

@@ -460,19 +460,27 @@ def _presence(alternative: Alternative, body_set: set[str], body_text: str, cite
     return 0.0
 
 
+def covered(groups: tuple[Group, ...], body: list[str], cite: list[str] | None = None) -> tuple[float, float]:
+    """(weight of the groups a fact's words answer, weight of all groups): idf-weighted, a near or
+    corrected match counting partly; the core of every fact score."""
+    body_set, cite_set = set(body), set(cite or ())
+    body_text = f" {' '.join(body)} "
+    total = found = 0.0
+    for group in groups:
+        best = max(a.weight * _presence(a, body_set, body_text, cite_set) for a in group.alternatives)
+        total += group.weight
+        found += group.weight * best
+    return found, total
+
+
 def _score(plan: QueryPlan, fact: tuple[list[str], list[str]], bm25_order: float) -> float:
     """0-100: how well a fact answers the plan (coverage dominates; see module docstring)."""
     body, cite = fact
-    body_set, cite_set = set(body), set(cite)
-    body_text = f" {' '.join(body)} "
-    total = covered = 0.0
-    for group in plan.groups:
-        best = max(a.weight * _presence(a, body_set, body_text, cite_set) for a in group.alternatives)
-        total += group.weight
-        covered += group.weight * best
-    if covered == 0:
+    found, total = covered(plan.groups, body, cite)
+    if found == 0:
         return 0.0
-    coverage = covered / total
+    coverage = found / total
+    body_text = f" {' '.join(body)} "
     pairs = list(zip(plan.groups, plan.groups[1:]))
     adjacent = sum(
         1 for a, b in pairs if f" {' '.join(a.alternatives[0].words)} {' '.join(b.alternatives[0].words)} " in body_text

@@ -60,22 +60,44 @@ class Running:
         return [r for r in self.fake.requests if r.interaction_id == interaction_id]
 
     async def click(self, message: dict, label: str, user_id: int = STUDENT, roles: list[int] | None = None,
-                    wait_for: int = 1) -> list[Recorded]:
+                    wait_for: int = 1, guild_id: int | None = GUILD) -> list[Recorded]:
         """Press the button labelled `label` on `message`."""
-        custom_id = next(c["custom_id"] for row in message["components"] for c in row["components"]
-                         if c.get("label") == label)
-        payload = self.fake.interaction("", kind=3, guild_id=GUILD, user_id=user_id, message=message,
-                                        custom_id=custom_id, roles=[STUDENT_ROLE, HELPER_ROLE, *(roles or [])])
+        custom_id = next(c["custom_id"] for c in components(message) if c.get("label") == label)
+        payload = self.fake.component(message, custom_id, guild_id=guild_id, user_id=user_id,
+                                      roles=[STUDENT_ROLE, HELPER_ROLE, *(roles or [])])
         return await self.send(payload, wait_for=wait_for)
+
+    async def choose(self, message: dict, value: str, user_id: int = STUDENT, wait_for: int = 1) -> list[Recorded]:
+        """Choose `value` in the select menu of `message` that offers it."""
+        menu = next(c for c in components(message) if value in [o["value"] for o in c.get("options", [])])
+        payload = self.fake.component(message, menu["custom_id"], values=[value], guild_id=GUILD, user_id=user_id,
+                                      roles=[STUDENT_ROLE, HELPER_ROLE])
+        return await self.send(payload, wait_for=wait_for)
+
+    async def check(self, target: dict, user_id: int = STUDENT, guild_id: int | None = GUILD,
+                    wait_for: int = 1) -> list[Recorded]:
+        """Use the "Check facts" message command on `target` (a message from fake.chat_message)."""
+        payload = self.fake.message_command("Check facts", target, guild_id=guild_id, user_id=user_id,
+                                            roles=[STUDENT_ROLE, HELPER_ROLE])
+        return await self.send(payload, wait_for=wait_for)
+
+    def answer(self, request: Recorded) -> dict:
+        """The message a callback (type 4 or 5) or a followup created, as the fake stored it."""
+        return self.fake.messages[request.message_id]
 
     async def drained(self, timeout: float = 10.0) -> None:
         """Wait until every interaction handler the bot started has finished, so a test that checks
         "nothing was written" checks after the handler's last step, not when its first answer came."""
-        handlers = ("CommandTree-invoker", "discord-ui-view-dispatch")
+        handlers = ("CommandTree-invoker", "discord-ui-view-dispatch", "discord-ui-dynamic-item", "discord.py: on_")
         deadline = asyncio.get_running_loop().time() + timeout
         while any(t.get_name().startswith(handlers) and not t.done() for t in asyncio.all_tasks()):
             assert asyncio.get_running_loop().time() < deadline, "an interaction handler is still running"
             await asyncio.sleep(0.01)
+
+
+def components(message: dict) -> list[dict]:
+    """Every button and menu of a message (inside its action rows)."""
+    return [c for row in message.get("components") or [] for c in row["components"]]
 
 
 def test_config(fake: FakeDiscord, database: str, **bot_options) -> Config:
@@ -99,7 +121,12 @@ async def running_bot(library: Library, **bot_options) -> AsyncIterator[Running]
     bot = FactBot(config, library, guild_ready_timeout=0.05)
     task = asyncio.create_task(bot.start(TOKEN))
     try:
-        await asyncio.wait_for(bot.wait_until_ready(), 15)
+        ready = asyncio.ensure_future(bot.wait_until_ready())
+        await asyncio.wait({ready, task}, timeout=15, return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            ready.cancel()
+            task.result()  # the start-up error, rather than a timeout
+        assert ready.done(), "the bot was not ready within 15 s"
         yield Running(bot, fake, library)
     finally:
         await bot.close()

@@ -41,6 +41,7 @@ class Recorded:
     at: float
     interaction_id: str | None = None
     operation: str | None = None  # the schema its body must satisfy
+    message_id: str | None = None  # the message it created (a callback of type 4 or 5, a followup)
 
 
 @dataclass
@@ -156,6 +157,10 @@ class FakeDiscord:
             self._changed.notify_all()
         return self.faults[kind].pop(0) if self.faults[kind] else None
 
+    def _created(self, body: Any, message: dict) -> None:
+        """Note on the request that sent `body` which message it created."""
+        next(r for r in reversed(self.requests) if r.body is body).message_id = message["id"]
+
     def fail_next(self, kind: str, status: int, body: dict | None = None, headers: dict | None = None) -> None:
         """Answer the next request of `kind` (callback, followup, edit, channel_message) with an error."""
         self.faults[kind].append(Fault(status, body or {"message": "fault", "code": 0}, headers or {}))
@@ -200,7 +205,7 @@ class FakeDiscord:
         await self._record("sync", request, body, "sync_guild" if guild else "sync_global")
         answered = []
         for command in body:
-            answered.append({**command, "id": self.snowflake(), "application_id": self.APP_ID, "version": "1",
+            answered.append({"description": "", **command, "id": self.snowflake(), "application_id": self.APP_ID, "version": "1",
                              "default_member_permissions": command.get("default_member_permissions"),
                              "type": command.get("type", 1), **({"guild_id": guild} if guild else {})})
         self.commands[guild or "global"] = answered
@@ -230,6 +235,7 @@ class FakeDiscord:
         if kind in (4, 5):
             message = self.message(data)
             self.originals[token] = message["id"]
+            self._created(body, message)
             answer["interaction"].update(response_message_id=message["id"], response_message_loading=kind == 5,
                                          response_message_ephemeral=bool((data.get("flags") or 0) & 64))
             answer["resource"] = {"type": kind, "message": message}
@@ -243,7 +249,9 @@ class FakeDiscord:
         fault = await self._record("followup", request, body, "followup", self._interaction_of(token))
         if fault:
             return self._fault_response(fault)
-        return self._json(self.message(body, webhook_id=self.APP_ID))
+        message = self.message(body, webhook_id=self.APP_ID)
+        self._created(body, message)
+        return self._json(message)
 
     async def _get_message(self, request: web.Request) -> web.Response:
         message_id = self._message_id(request)
@@ -424,6 +432,30 @@ class FakeDiscord:
             payload["context"] = 1
             payload["authorizing_integration_owners"] = {"1": str(user_id)}
         return payload
+
+    def message_command(self, name: str, target: dict, **kwargs: Any) -> dict:
+        """A message command (data.type 3) used on `target`, a message object (see chat_message)."""
+        payload = self.interaction(name, **kwargs)
+        payload["data"].pop("options")
+        payload["data"].update(type=3, target_id=target["id"], resolved={"messages": {target["id"]: target}})
+        return payload
+
+    def component(self, message: dict, custom_id: str, *, values: list[str] | None = None, **kwargs: Any) -> dict:
+        """A press on a button of `message`, or with `values` a choice in a string select."""
+        payload = self.interaction("", kind=3, message=message, custom_id=custom_id, **kwargs)
+        if values is not None:
+            payload["data"].update(component_type=3, values=values)
+        return payload
+
+    def chat_message(self, content: str, *, author_id: int = 1300000000000000004, embeds: list[dict] | None = None,
+                     attachments: list[dict] | None = None, channel_id: str = "1200000000000000001") -> dict:
+        """A message a member posted (not the bot's), as Discord sends it in `resolved.messages`."""
+        author = {"id": str(author_id), "username": f"user{author_id % 1000}", "discriminator": "0", "avatar": None,
+                  "global_name": None}
+        message = self.message({"content": content, "embeds": embeds or []}, channel_id=channel_id, author=author,
+                               attachments=attachments or [])
+        message.pop("application_id")
+        return message
 
     async def send_interaction(self, payload: dict) -> str:
         await self.dispatch("INTERACTION_CREATE", payload)
