@@ -180,7 +180,9 @@ def _need_token(config: Config) -> None:
 async def _generate(config: Config, args: argparse.Namespace) -> int:
     from bot.tools.synthetic import PAGE_FACTS, write_corpus
 
-    written = list(write_corpus(Path(args.folder), args.pages * PAGE_FACTS, Path(config.storage.seeds) / "ketamine.txt"))
+    seeds = Path(config.storage.seeds)
+    seed = seeds if seeds.is_file() else seeds / "ketamine.txt"  # the page the generated ones are shaped like
+    written = list(write_corpus(Path(args.folder), args.pages * PAGE_FACTS, seed))
     print(f"wrote {len(written)} pages ({args.pages * PAGE_FACTS} facts) to {args.folder}")
     return 0
 

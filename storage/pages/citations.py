@@ -190,6 +190,11 @@ def _strip_bare_labels(
 _ABBREVIATION = re.compile(r"^(?:al\.|[A-Z]\.(?:[A-Z]\.)*|e\.g\.|i\.e\.|vs\.|et\.)$")
 
 
+def is_abbreviation(token: str) -> bool:
+    """True for a token whose period does not end a clause ("al.", "e.g.", "J.")."""
+    return _ABBREVIATION.match(token) is not None
+
+
 class _BareScan:
     """Finds bare labels glued to the end of clauses in one block of text."""
 
