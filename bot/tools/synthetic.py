@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from storage.pages.citations import is_abbreviation
+from storage.pages.barelabels import is_abbreviation
 from storage.pages.format import parse_file
 from storage.pages.records import Page
 from storage.textnorm import STOP_WORDS, words
