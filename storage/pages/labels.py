@@ -43,6 +43,7 @@ class CitationResolver:
         self._positions: dict[int, dict[str, int]] = {}
         self.by_lead: dict[str, list[int]] = {}  # first content word -> facts opening with it
         self._labels: dict[str, tuple[int | None, float]] = {}
+        self._containing: dict[tuple[str, str], set[int]] = {}  # (lead, word) -> facts with both
         # One regex pass finds every fact's first word (facts are single lines); only the few
         # that open with a stop word ("The ...") are walked word by word.
         for index, lead in enumerate(_LEADS.findall("\n".join(self.folded))):
@@ -106,11 +107,11 @@ class CitationResolver:
         # A fact missing at most k of the words has one of the k + 1 after the first, and one of
         # the last k + 1: facts without them in their text are passed over before being read.
         misses = _MAX_MISSES[len(content)]
-        first_words, last_words = content[1 : misses + 2], content[-1 - misses :]
-        for index in self.by_lead.get(content[0], ()):
-            text = self._searchable[index]
-            if not _any_in(first_words, text) or not _any_in(last_words, text):
-                continue
+        lead = content[0]
+        facts = self._containing_any(lead, content[1 : misses + 2])
+        if facts:
+            facts &= self._containing_any(lead, content[-1 - misses :])
+        for index in facts:
             coverage = self._coverage(index, content)
             if coverage is None:
                 continue
@@ -125,6 +126,16 @@ class CitationResolver:
         if lowercase and prefix < BARE_PREFIX_RATIO:
             return None, 0.0
         return -neg_index, round(coverage * 100, 1)
+
+    def _containing_any(self, lead: str, words_: list[str]) -> set[int]:
+        """The facts opening with `lead` whose text contains one of `words_`."""
+        found: set[int] = set()
+        for word in words_:
+            key = (lead, word)
+            if key not in self._containing:
+                self._containing[key] = {i for i in self.by_lead.get(lead, ()) if word in self._searchable[i]}
+            found |= self._containing[key]
+        return found
 
     def _positions_of(self, index: int) -> dict[str, int]:
         """Each content word of a fact -> where it first appears among them."""
@@ -147,13 +158,6 @@ class CitationResolver:
                 if misses > allowed:
                     return None
         return (len(content) - misses) / len(content)
-
-
-def _any_in(words_: list[str], text: str) -> bool:
-    for word in words_:
-        if word in text:
-            return True
-    return False
 
 
 def _combined(partial: float, opening: float) -> float:
