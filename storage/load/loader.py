@@ -88,10 +88,14 @@ def load_paths(
         conn.execute(f"PRAGMA cache_size = -{LOAD_CACHE_KB}")  # index pages stay in memory while they grow
         if flagged is None:
             flagged = dict(conn.execute("SELECT DISTINCT fact_id, fact_key FROM flag_events").fetchall())
-        # A new database has no page to recognise: no file needs hashing before it is parsed.
-        any_loaded = _one(conn, "SELECT 1 FROM concepts LIMIT 1") is not None
-        known = (lambda path: _unchanged(conn, path)) if any_loaded else (lambda path: None)
-        with ParseAhead(files, known, window=PARSE_WINDOW, worker=len(files) >= PROCESS_THRESHOLD) as pages:
+        # Pages already loaded byte for byte are recognised first, so a worker process (a third
+        # of a second to start) is started only when enough pages need parsing. A new database
+        # has no page to recognise: no file needs hashing before it is parsed.
+        recognised: dict[Path, PageReport] = {}
+        if _one(conn, "SELECT 1 FROM concepts LIMIT 1") is not None:
+            recognised = {path: found for path in files if (found := _unchanged(conn, path)) is not None}
+        worker = len(files) - len(recognised) >= PROCESS_THRESHOLD
+        with ParseAhead(files, recognised.get, window=PARSE_WINDOW, worker=worker) as pages:
             _write_all(conn, pages, len(files), flagged, report, progress)
     finally:
         conn.close()
