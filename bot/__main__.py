@@ -1,4 +1,4 @@
-"""CLI: python -m bot [run|load|ask|console|sync|bench] [--config PATH] ..."""
+"""CLI: python -m bot [run|load|remove|ask|console|sync|bench|generate] [--config PATH] ..."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bot.config import Config, ConfigError, load_config
 from bot.console import Console, interactive, run_lines
-from storage import Library, LoadReport, PageFormatError, PageReport
+from storage import Library, LoadReport, Missing, PageFormatError, PageReport, Refusal
 
 EXIT_CONFIG = 2
 
@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         "run": _run_bot,
         "sync": _sync,
         "load": _load,
+        "remove": _remove,
         "ask": _ask,
         "console": _console,
         "bench": _bench,
@@ -63,6 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("sync", parents=[common], help="re-sync the slash commands with Discord and exit")
     load = sub.add_parser("load", parents=[common], help="load concept pages (default: the configured seeds)")
     load.add_argument("paths", nargs="*", metavar="PATH")
+    load.add_argument("--prune", action="store_true",
+                      help="PATHs are folders: also remove the concepts whose file is no longer in them")
+    remove = sub.add_parser("remove", parents=[common], help="remove a concept's page (its flag history stays)")
+    remove.add_argument("concept", metavar="CONCEPT", help="the concept's name, as /synthesis shows it")
+    remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     for name, help_text in (("ask", "run one command, e.g. ask \"/fact bdnf\"; '-' reads lines from stdin"),
                             ("console", "interactive console")):
         p = sub.add_parser(name, parents=[common], help=help_text)
@@ -126,13 +132,50 @@ async def _load(config: Config, args: argparse.Namespace) -> int:
     library = await Library.open(config.storage.database)
     started = time.perf_counter()
     try:
-        report = await library.load(args.paths or [config.storage.seeds], _progress)
+        report = await library.load(args.paths or [config.storage.seeds], _progress, prune=args.prune)
+    except Refusal as refusal:
+        print(f"error: {refusal}", file=sys.stderr)
+        return 1
     finally:
         await library.close()
     print(_summary(report) + f" in {time.perf_counter() - started:.2f} s")
     for error in report.errors:
         print(f"error: {error}", file=sys.stderr)
     return 1 if report.errors else 0
+
+
+async def _remove(config: Config, args: argparse.Namespace) -> int:
+    library = await Library.open(config.storage.database)
+    try:
+        size = await library.concept_size(args.concept)
+        if isinstance(size, Missing):
+            print(f"error: no concept is named {args.concept!r}{_choices(size)}; nothing was removed", file=sys.stderr)
+            return 1
+        name, facts, disputed = size
+        question = (f"Remove the concept {name!r} and its {facts} facts ({disputed} with an open dispute; "
+                    "flags stay in the history)? [y/N] ")
+        if not args.yes and not await _confirmed(question):
+            print("nothing was removed")
+            return 1
+        removed = await library.remove(name)
+    finally:
+        await library.close()
+    print(f"removed {removed.concept!r}: {removed.removed} facts" + _orphan_warning([removed]))
+    return 0
+
+
+def _choices(missing: Missing) -> str:
+    names = missing.choices or missing.nearest
+    return f" (concepts: {', '.join(names)})" if names else ""
+
+
+async def _confirmed(question: str) -> bool:
+    try:
+        answer = await asyncio.to_thread(input, question)
+    except EOFError:  # no terminal to answer from: not confirmed
+        print()
+        return False
+    return answer.strip().lower() in ("y", "yes")
 
 
 def _progress(number: int, total: int, outcome: object) -> None:
@@ -152,10 +195,14 @@ def _summary(report: LoadReport) -> str:
     pages = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "none"
     text = (f"pages: {pages}; facts added {report.facts_added}, removed {report.facts_removed}, "
             f"kept {report.facts_kept}; {len(report.errors)} page(s) with errors")
-    orphaned = [f for p in report.pages for f in p.orphaned_flags]
-    if orphaned:
-        text += f"\nwarning: {len(orphaned)} disputed fact(s) were removed from their page; their history is kept: " + ", ".join(orphaned)
-    return text
+    return text + _orphan_warning(report.pages)
+
+
+def _orphan_warning(pages: list[PageReport]) -> str:
+    orphaned = [f for p in pages for f in p.orphaned_flags]
+    if not orphaned:
+        return ""
+    return f"\nwarning: {len(orphaned)} disputed fact(s) were removed from their page; their history is kept: " + ", ".join(orphaned)
 
 
 async def _run_bot(config: Config, args: argparse.Namespace) -> int:

@@ -127,3 +127,13 @@ async def test_disputes_give_the_total_and_the_page(library):
     data, rendered = await console.run("/disputes page:3")
     assert (data["total"], data["offset"], len(data["results"])) == (12, 10, 2)
     assert rendered.startswith("11-12 of 12")
+
+
+async def test_sources_give_the_total_and_the_page(library):
+    console = Console(library, "t", per_page=5)
+    data, rendered = await console.run("/source page:2")
+    assert (data["total"], data["offset"], len(data["results"])) == (14, 5, 5)
+    assert rendered.startswith("6-10 of 14 sources")
+    data, rendered = await console.run("/source page:3")
+    assert (data["total"], data["offset"], len(data["results"])) == (14, 10, 4)
+    assert rendered.startswith("11-14 of 14 sources")

@@ -30,7 +30,7 @@ _OF_CONCEPT = "source_id IN (SELECT id FROM sources WHERE concept_id = ?)"  # us
 class PageReport:
     path: str
     concept: str
-    status: str  # "added" | "updated" | "unchanged"
+    status: str  # "added" | "updated" | "unchanged" | "removed"
     added: int = 0
     removed: int = 0
     kept: int = 0
@@ -152,10 +152,22 @@ def _unchanged(conn: sqlite3.Connection, path: Path) -> PageReport | None:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
         return None  # the parser reports it properly
-    row = _one(conn, "SELECT id, name FROM concepts WHERE content_hash = ?", (digest,))
+    row = _one(conn, "SELECT id, name, path FROM concepts WHERE content_hash = ?", (digest,))
     if row is None:
         return None
+    _note_location(conn, row, str(path))
     return _unchanged_report(conn, str(path), row["name"], row["id"])
+
+
+def located(path: str) -> str:
+    """Where a page file is, as recorded: absolute, so `load --prune` can tell it is gone."""
+    return str(Path(path).resolve())
+
+
+def _note_location(conn: sqlite3.Connection, row: sqlite3.Row, path: str) -> None:
+    """Record where an unchanged page is read from now (it may have been moved or renamed)."""
+    if row["path"] != located(path):
+        conn.execute("UPDATE concepts SET path = ? WHERE id = ?", (located(path), row["id"]))
 
 
 def _unchanged_report(conn: sqlite3.Connection, path: str, concept: str, concept_id: int) -> PageReport:
@@ -165,12 +177,13 @@ def _unchanged_report(conn: sqlite3.Connection, path: str, concept: str, concept
 
 def _write_page(conn: sqlite3.Connection, prepared: Prepared, ids: FactIds) -> PageReport:
     """Replace one page's rows, its fact ids assigned by `ids`."""
-    row = _one(conn, "SELECT id, content_hash FROM concepts WHERE name = ?", (prepared.concept,))
+    row = _one(conn, "SELECT id, content_hash, path FROM concepts WHERE name = ?", (prepared.concept,))
     if row and row["content_hash"] == prepared.content_hash:
+        _note_location(conn, row, prepared.path)
         return _unchanged_report(conn, prepared.path, prepared.concept, row["id"])
     old_ids: set[str] = set()
     if row:
-        old_ids = _delete_concept(conn, row["id"], ids)
+        old_ids = delete_concept(conn, row["id"], ids)
     concept_id = _insert_concept(conn, prepared)
     source_ids = _insert_sources(conn, concept_id, prepared)
     first = ids.next_rowid()
@@ -190,7 +203,7 @@ def _write_page(conn: sqlite3.Connection, prepared: Prepared, ids: FactIds) -> P
     )
 
 
-def _delete_concept(conn: sqlite3.Connection, concept_id: int, ids: FactIds) -> set[str]:
+def delete_concept(conn: sqlite3.Connection, concept_id: int, ids: FactIds) -> set[str]:
     """Delete a page's rows; returns the ids its facts had."""
     rows = conn.execute(f"SELECT rowid, id, text FROM facts WHERE {_OF_CONCEPT}", (concept_id,)).fetchall()
     conn.executemany(
@@ -207,10 +220,11 @@ def _delete_concept(conn: sqlite3.Connection, concept_id: int, ids: FactIds) -> 
 
 
 def _insert_concept(conn: sqlite3.Connection, prepared: Prepared) -> int:
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    # Microseconds: a running bot's search notices a page replaced within the same second.
+    now = datetime.now(timezone.utc).isoformat(timespec="microseconds")
     cursor = conn.execute(
         "INSERT INTO concepts (name, subtitle, path, content_hash, loaded_at) VALUES (?, ?, ?, ?, ?)",
-        (prepared.concept, prepared.subtitle, prepared.path, prepared.content_hash, now),
+        (prepared.concept, prepared.subtitle, located(prepared.path), prepared.content_hash, now),
     )
     return cursor.lastrowid
 
