@@ -1,7 +1,8 @@
 """Citation labels -> the facts of one page: fuzzy for `[fact:N|label]`, strict for bare labels.
 
-Both look first (bare labels only) at the facts that open with the label's first content word,
-found through an index built once per page, so rapidfuzz compares a label with a few facts.
+Both look at the facts that open with the label's first content word (a labelled citation falls
+back to every fact), found through an index built once per page, so rapidfuzz compares a label
+with a few facts, not with all of them.
 """
 
 from __future__ import annotations
@@ -91,12 +92,10 @@ class CitationResolver:
         verbatim = sum(1 for i in leads if query in self.folded[i] or self.folded[i] in query)
         return openers[0] if verbatim <= EXTRACT_LIMIT else None
 
-    def bare_label(self, candidate: str, content: list[str] | None = None) -> tuple[int | None, float]:
+    def bare_label(self, candidate: str, content: list[str]) -> tuple[int | None, float]:
         """The fact a bare label names, if it matches one fact's opening reliably.
 
-        `content` is the candidate's content words when the caller has them already."""
-        if content is None:
-            content = content_words(candidate)
+        `content` is content_words(candidate), which the caller has read already."""
         lowercase = candidate[:1].islower()
         if lowercase and candidate != candidate.lower():
             return None, 0.0  # "neuroplasticity Neuroplasticity as ...": the label starts at the capital
@@ -141,9 +140,9 @@ class CitationResolver:
         """Each content word of a fact -> where it first appears among them."""
         positions = self._positions.get(index)
         if positions is None:
-            positions = self._positions[index] = {}
-            for position, word in enumerate(w for w in _WORD.findall(self._searchable[index]) if w not in STOP_WORDS):
-                positions.setdefault(word, position)
+            words_ = [w for w in _WORD.findall(self._searchable[index]) if w not in STOP_WORDS]
+            # Reversed, so the first position of a repeated word is the one kept.
+            positions = self._positions[index] = {w: i for i, w in reversed(list(enumerate(words_)))}
         return positions
 
     def _coverage(self, index: int, content: list[str]) -> float | None:
