@@ -60,9 +60,9 @@ class _BareScan:
         self.anchors = anchors
         self.spans = [m.span() for m in _WORD_SPAN.finditer(text)]
         self.tokens = text.split()  # the same words: str.split and \s agree on what whitespace is
-        punctuated = [i for i, t in enumerate(self.tokens) if t[-1] in ".,;:!?"]
-        self.sentence_ends = {i for i in punctuated if self.tokens[i][-1] in ".!?" and not is_abbreviation(self.tokens[i])}
-        self.clause_ends = [i for i in punctuated if _ends_clause(self.tokens[i])]
+        punctuated = [(i, t) for i, t in enumerate(self.tokens) if t[-1] in ".,;:!?"]
+        self.sentence_ends = {i for i, t in punctuated if t[-1] in ".!?" and not is_abbreviation(t)}
+        self.clause_ends = [i for i, t in punctuated if _ends_clause(t)]
         if self.tokens and (not self.clause_ends or self.clause_ends[-1] != len(self.tokens) - 1):
             self.clause_ends.append(len(self.tokens) - 1)  # the block's end ends a clause too
         self._content_words()
