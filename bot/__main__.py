@@ -1,4 +1,4 @@
-"""CLI: python -m bot [run|load|embed|ask|console|sync|state|bench|bench-meaning|generate] [--config PATH] ..."""
+"""CLI: python -m bot [run|load|embed|remove|ask|console|sync|state|bench|bench-meaning|generate] [--config PATH] ..."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot.config import Config, ConfigError, load_config, state_url, with_shards
 from bot.console import Console, interactive, run_lines
-from storage import Library, LoadReport, PageFormatError, PageReport, StateError
+from storage import Library, LoadReport, Missing, PageFormatError, PageReport, Refusal, StateError
 
 EXIT_CONFIG = 2
 
@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         "run": _run_bot,
         "sync": _sync,
         "load": _load,
+        "remove": _remove,
         "ask": _ask,
         "console": _console,
         "bench": _bench,
@@ -75,6 +76,11 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--embed", action="store_true", help="then embed the new facts for the meaning layer")
     sub.add_parser("embed", parents=[common],
                    help="embed the facts that have no vector yet (resumable; nothing to do is a no-op)")
+    load.add_argument("--prune", action="store_true",
+                      help="PATHs are folders: also remove the concepts whose file is no longer in them")
+    remove = sub.add_parser("remove", parents=[common], help="remove a concept's page (its flag history stays)")
+    remove.add_argument("concept", metavar="CONCEPT", help="the concept's name, as /synthesis shows it")
+    remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     for name, help_text in (("ask", "run one command, e.g. ask \"/fact bdnf\"; '-' reads lines from stdin"),
                             ("console", "interactive console")):
         p = sub.add_parser(name, parents=[common], help=help_text)
@@ -174,15 +180,52 @@ async def _load(config: Config, args: argparse.Namespace) -> int:
     library = await Library.open(config.storage.database, config.state.url or None, meaning=config.search.meaning)
     started = time.perf_counter()
     try:
-        report = await library.load(args.paths or [config.storage.seeds], _progress)
+        report = await library.load(args.paths or [config.storage.seeds], _progress, prune=args.prune)
         print(_summary(report) + f" in {time.perf_counter() - started:.2f} s")
         if args.embed:
             await _embed_all(library)
+    except Refusal as refusal:
+        print(f"error: {refusal}", file=sys.stderr)
+        return 1
     finally:
         await library.close()
     for error in report.errors:
         print(f"error: {error}", file=sys.stderr)
     return 1 if report.errors else 0
+
+
+async def _remove(config: Config, args: argparse.Namespace) -> int:
+    library = await Library.open(config.storage.database, config.state.url or None, meaning=False)
+    try:
+        size = await library.concept_size(args.concept)
+        if isinstance(size, Missing):
+            print(f"error: no concept is named {args.concept!r}{_choices(size)}; nothing was removed", file=sys.stderr)
+            return 1
+        name, facts, disputed = size
+        question = (f"Remove the concept {name!r} and its {facts} facts ({disputed} with an open dispute; "
+                    "flags stay in the history)? [y/N] ")
+        if not args.yes and not await _confirmed(question):
+            print("nothing was removed")
+            return 1
+        removed = await library.remove(name)
+    finally:
+        await library.close()
+    print(f"removed {removed.concept!r}: {removed.removed} facts" + _orphan_warning([removed]))
+    return 0
+
+
+def _choices(missing: Missing) -> str:
+    names = missing.choices or missing.nearest
+    return f" (concepts: {', '.join(names)})" if names else ""
+
+
+async def _confirmed(question: str) -> bool:
+    try:
+        answer = await asyncio.to_thread(input, question)
+    except EOFError:  # no terminal to answer from: not confirmed
+        print()
+        return False
+    return answer.strip().lower() in ("y", "yes")
 
 
 def _progress(number: int, total: int, outcome: object) -> None:
@@ -202,10 +245,14 @@ def _summary(report: LoadReport) -> str:
     pages = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "none"
     text = (f"pages: {pages}; facts added {report.facts_added}, removed {report.facts_removed}, "
             f"kept {report.facts_kept}; {len(report.errors)} page(s) with errors")
-    orphaned = [f for p in report.pages for f in p.orphaned_flags]
-    if orphaned:
-        text += f"\nwarning: {len(orphaned)} disputed fact(s) were removed from their page; their history is kept: " + ", ".join(orphaned)
-    return text
+    return text + _orphan_warning(report.pages)
+
+
+def _orphan_warning(pages: list[PageReport]) -> str:
+    orphaned = [f for p in pages for f in p.orphaned_flags]
+    if not orphaned:
+        return ""
+    return f"\nwarning: {len(orphaned)} disputed fact(s) were removed from their page; their history is kept: " + ", ".join(orphaned)
 
 
 async def _embed(config: Config, args: argparse.Namespace) -> int:
@@ -263,7 +310,9 @@ async def _state(config: Config, args: argparse.Namespace) -> int:
 async def _generate(config: Config, args: argparse.Namespace) -> int:
     from bot.tools.synthetic import PAGE_FACTS, write_corpus
 
-    written = list(write_corpus(Path(args.folder), args.pages * PAGE_FACTS, Path(config.storage.seeds) / "ketamine.txt"))
+    seeds = Path(config.storage.seeds)
+    seed = seeds if seeds.is_file() else seeds / "ketamine.txt"  # the page the generated ones are shaped like
+    written = list(write_corpus(Path(args.folder), args.pages * PAGE_FACTS, seed))
     print(f"wrote {len(written)} pages ({args.pages * PAGE_FACTS} facts) to {args.folder}")
     return 0
 

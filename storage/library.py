@@ -30,7 +30,8 @@ from storage.answers import (
     SourceAnswer,
     SynthesisAnswer,
 )
-from storage.load.loader import LoadReport, load_paths
+from storage.load import remove
+from storage.load.loader import LoadReport, PageReport, load_paths
 from storage.pages.format import PageFormatError
 from storage.identity import fact_key_of, looks_like_id, repeat_key
 from storage.pages.records import FACT_TYPES
@@ -161,20 +162,55 @@ class Library:
     # -- loading ----------------------------------------------------------------------------
 
     async def load(
-        self, paths: list[str | Path], progress: Callable[[int, int, object], None] | None = None
+        self,
+        paths: list[str | Path],
+        progress: Callable[[int, int, object], None] | None = None,
+        prune: bool = False,
     ) -> LoadReport:
         """Load pages (see storage.load.loader) in a worker thread; search sees the new vocabulary.
 
+        With `prune`, `paths` are folders, and the concepts whose file has left them are removed.
         Each page report names the removed facts that had an open dispute (their history is kept)."""
+        if prune and (files := [str(p) for p in paths if not Path(p).is_dir()]):
+            raise Refusal(f"--prune needs folders of pages; not a folder: {', '.join(files)}")
         flagged = await self.state.flagged_keys()
         try:
             report = await asyncio.to_thread(load_paths, self.path, paths, progress, flagged)
+            if prune:
+                kept = {page.concept for page in report.pages}
+                report.pages += await asyncio.to_thread(remove.prune, self.path, paths, kept)
         finally:
             self.search.invalidate()
-        for page in report.pages:
+        await self._orphaned(report.pages)
+        return report
+
+    async def remove(self, concept: str) -> PageReport | Missing:
+        """Delete a concept's page data (its exact name, any case); flags stay in the history."""
+        try:
+            removed = await asyncio.to_thread(remove.remove_concepts, self.path, [concept])
+        finally:
+            self.search.invalidate()
+        if not removed:
+            return await self._missing_concept(concept)
+        await self._orphaned(removed)
+        return removed[0]
+
+    async def concept_size(self, concept: str) -> tuple[str, int, int] | Missing:
+        """(exact name, facts, facts with an open dispute) of a concept named exactly (any case)."""
+        async with self.conn.execute("SELECT id, name FROM concepts WHERE name = ?", (concept.strip(),)) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return await self._missing_concept(concept)
+        sql = "SELECT f.id FROM facts f JOIN sources s ON s.id = f.source_id WHERE s.concept_id = ?"
+        async with self.conn.execute(sql, (row["id"],)) as cursor:
+            fact_ids = [fact_id for (fact_id,) in await cursor.fetchall()]
+        return row["name"], len(fact_ids), len(await self.state.open_disputes(fact_ids, None))
+
+    async def _orphaned(self, pages: list[PageReport]) -> None:
+        """Name, in each report, the facts it removed that have an open dispute (in any guild)."""
+        for page in pages:
             if page.removed_ids:
                 page.orphaned_flags = sorted(await self.state.open_disputes(page.removed_ids, None))
-        return report
 
     async def is_empty(self) -> bool:
         return await self._value("SELECT count(*) FROM concepts") == 0

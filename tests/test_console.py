@@ -136,12 +136,20 @@ async def test_disputes_give_the_total_and_the_page(library):
     ids += [f["id"] for f in (await console.run("/fact ketamine page:3"))[0]["results"]]
     for fact_id in ids[:12]:
         await console.run(f"/flag {fact_id} reason:checking")
-    data, rendered = await console.run("/disputes page:2")
-    assert (data["total"], data["offset"], len(data["results"])) == (12, 5, 5)
-    assert rendered.startswith("6-10 of 12 open disputes")
-    data, rendered = await console.run("/disputes page:3")
-    assert (data["total"], data["offset"], len(data["results"])) == (12, 10, 2)
-    assert rendered.startswith("11-12 of 12")
+    await _pages(console, "/disputes", 12, ["6-10 of 12 open disputes", "11-12 of 12 open disputes"])
+
+
+async def test_sources_give_the_total_and_the_page(library):
+    await _pages(Console(library, "t", per_page=5), "/source", 14, ["6-10 of 14 sources", "11-14 of 14 sources"])
+
+
+async def _pages(console: Console, command: str, total: int, headers: list[str]) -> None:
+    """Pages 2 and 3 (5 a page) give the total and their offset in JSON, and say both in text."""
+    for page, header in enumerate(headers, 2):
+        data, rendered = await console.run(f"{command} page:{page}")
+        offset = (page - 1) * 5
+        assert (data["total"], data["offset"], len(data["results"])) == (total, offset, min(5, total - offset))
+        assert rendered.startswith(header)
 
 
 async def test_flag_by_unclear_text_lists_candidates_by_id(library):

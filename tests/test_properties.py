@@ -178,3 +178,32 @@ def test_any_text_in_synthesis_and_moderation_options_fits_discord(tmp_path_fact
             await library.close()
 
     asyncio.run(check())
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=80))
+@settings(max_examples=300, deadline=None)
+def test_folding_maps_typographic_punctuation_as_a_translation_table_would(text):
+    import unicodedata
+
+    from storage import textnorm
+
+    table = str.maketrans(textnorm._PUNCT)
+    expected = text.lower() if text.isascii() else textnorm._COMBINING.sub(
+        "", unicodedata.normalize("NFKD", text.translate(table))).lower()
+    assert textnorm.fold(text) == expected
+
+
+@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12),
+                max_size=12))
+@settings(max_examples=300, deadline=None)
+def test_bare_label_scan_reads_each_word_as_folding_it_alone_would(pieces):
+    """The scan folds a whole block at once; each word must get the content words it has alone."""
+    from storage.pages.barelabels import _BareScan
+    from storage.pages.labels import CitationResolver, content_words
+
+    text = " ".join(pieces)
+    scan = _BareScan(text, CitationResolver(["Ketamine is a drug."]), set())
+    assert scan.tokens == [text[start:end] for start, end in scan.spans]
+    assert [scan.content[scan.offsets[i]:scan.offsets[i + 1]] for i in range(len(scan.tokens))] == [
+        content_words(token) for token in scan.tokens
+    ]

@@ -94,9 +94,12 @@ def test_bench_command_smoke(tmp_path):
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["facts"] == 3000
-    for key in ("load_facts_per_s", "db_mb", "search_ms", "autocomplete_ms", "wratio_full_scan_ms", "peak_rss_mb"):
+    for key in ("load_facts_per_s", "db_mb", "search_ms", "autocomplete_ms", "wratio_full_scan_ms", "peak_rss_mb",
+                "sqlite_alone_facts_per_s", "load_average", "targets"):
         assert key in data
-    assert {"p50", "p95", "max"} <= set(data["search_ms"])
+    assert {"p50", "p95", "max"} <= set(data["search_ms"]) and data["reload_s"]["n"] == 3
+    assert {"generated", "seed"} == set(data["parse_ms_per_page"])
+    assert set(data["targets"]) == {"load_rate", "reload"}
 
 
 async def test_an_author_named_only_in_the_source_ranks_the_topic_fact_first(library):

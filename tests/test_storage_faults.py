@@ -55,10 +55,12 @@ def _db_ids(db: Path) -> dict[str, set[str]]:
 
 
 def test_sigkill_mid_load_leaves_each_page_old_or_new(tmp_path):
-    pages = 800  # 228,000 facts: more than one load batch (BATCH_FACTS)
+    # 230,850 facts, more than one load batch (BATCH_FACTS), in pages three times the seed's size:
+    # parsing costs by the page more than by the fact, and the test is about batches.
+    pages, per_page = 270, 3 * PAGE_FACTS
     old, new = tmp_path / "old", tmp_path / "new"
-    list(write_corpus(old, pages * PAGE_FACTS, SEED, rng_seed=1))
-    list(write_corpus(new, pages * PAGE_FACTS, SEED, rng_seed=2))  # same concepts, other facts
+    list(write_corpus(old, pages * per_page, SEED, per_page=per_page, rng_seed=1))
+    list(write_corpus(new, pages * per_page, SEED, per_page=per_page, rng_seed=2))  # same concepts, other facts
     db = tmp_path / "db.sqlite3"
     config = _config(tmp_path, db)
     assert subprocess.run([sys.executable, "-m", "bot", "load", "--config", str(config), str(old)],
@@ -87,7 +89,7 @@ def test_sigkill_mid_load_leaves_each_page_old_or_new(tmp_path):
     states = [("new" if found[c] == after[c] else "old" if found[c] == before[c] else "mixed") for c in found]
     assert "mixed" not in states
     assert "new" in states, "the kill came after at least one batch was committed"
-    assert BATCH_FACTS < pages * PAGE_FACTS * 0.6
+    assert BATCH_FACTS < pages * per_page * 0.6
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT count(*) FROM flag_events WHERE fact_id = ?", (flagged,)).fetchone()[0] == 1
     conn.close()

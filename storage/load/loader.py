@@ -31,7 +31,7 @@ _OF_CONCEPT = "source_id IN (SELECT id FROM sources WHERE concept_id = ?)"  # us
 class PageReport:
     path: str
     concept: str
-    status: str  # "added" | "updated" | "unchanged"
+    status: str  # "added" | "updated" | "unchanged" | "removed"
     added: int = 0
     removed: int = 0
     kept: int = 0
@@ -89,10 +89,14 @@ def load_paths(
         conn.execute(f"PRAGMA cache_size = -{LOAD_CACHE_KB}")  # index pages stay in memory while they grow
         if flagged is None:
             flagged = dict(conn.execute("SELECT DISTINCT fact_id, fact_key FROM flag_events").fetchall())
-        # A new database has no page to recognise: no file needs hashing before it is parsed.
-        any_loaded = _one(conn, "SELECT 1 FROM concepts LIMIT 1") is not None
-        known = (lambda path: _unchanged(conn, path)) if any_loaded else (lambda path: None)
-        with ParseAhead(files, known, window=PARSE_WINDOW, worker=len(files) >= PROCESS_THRESHOLD) as pages:
+        # Pages already loaded byte for byte are recognised first, so a worker process (a third
+        # of a second to start) is started only when enough pages need parsing. A new database
+        # has no page to recognise: no file needs hashing before it is parsed.
+        recognised: dict[Path, PageReport] = {}
+        if _one(conn, "SELECT 1 FROM concepts LIMIT 1") is not None:
+            recognised = {path: found for path in files if (found := _unchanged(conn, path)) is not None}
+        worker = len(files) - len(recognised) >= PROCESS_THRESHOLD
+        with ParseAhead(files, recognised.get, window=PARSE_WINDOW, worker=worker) as pages:
             _write_all(conn, pages, len(files), flagged, report, progress)
     finally:
         conn.close()
@@ -149,10 +153,22 @@ def _unchanged(conn: sqlite3.Connection, path: Path) -> PageReport | None:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
         return None  # the parser reports it properly
-    row = _one(conn, "SELECT id, name FROM concepts WHERE content_hash = ?", (digest,))
+    row = _one(conn, "SELECT id, name, path FROM concepts WHERE content_hash = ?", (digest,))
     if row is None:
         return None
+    _note_location(conn, row, str(path))
     return _unchanged_report(conn, str(path), row["name"], row["id"])
+
+
+def located(path: str) -> str:
+    """Where a page file is, as recorded: absolute, so `load --prune` can tell it is gone."""
+    return str(Path(path).resolve())
+
+
+def _note_location(conn: sqlite3.Connection, row: sqlite3.Row, path: str) -> None:
+    """Record where an unchanged page is read from now (it may have been moved or renamed)."""
+    if row["path"] != located(path):
+        conn.execute("UPDATE concepts SET path = ? WHERE id = ?", (located(path), row["id"]))
 
 
 def _unchanged_report(conn: sqlite3.Connection, path: str, concept: str, concept_id: int) -> PageReport:
@@ -162,12 +178,13 @@ def _unchanged_report(conn: sqlite3.Connection, path: str, concept: str, concept
 
 def _write_page(conn: sqlite3.Connection, prepared: Prepared, ids: FactIds) -> PageReport:
     """Replace one page's rows, its fact ids assigned by `ids`."""
-    row = _one(conn, "SELECT id, content_hash FROM concepts WHERE name = ?", (prepared.concept,))
+    row = _one(conn, "SELECT id, content_hash, path FROM concepts WHERE name = ?", (prepared.concept,))
     if row and row["content_hash"] == prepared.content_hash:
+        _note_location(conn, row, prepared.path)
         return _unchanged_report(conn, prepared.path, prepared.concept, row["id"])
     owned: dict[str, str] = {}
     if row:
-        owned = _delete_concept(conn, row["id"], ids)
+        owned = delete_concept(conn, row["id"], ids)
     old_ids = set(owned)
     concept_id = _insert_concept(conn, prepared)
     source_ids = _insert_sources(conn, concept_id, prepared)
@@ -188,7 +205,7 @@ def _write_page(conn: sqlite3.Connection, prepared: Prepared, ids: FactIds) -> P
     )
 
 
-def _delete_concept(conn: sqlite3.Connection, concept_id: int, ids: FactIds) -> dict[str, str]:
+def delete_concept(conn: sqlite3.Connection, concept_id: int, ids: FactIds) -> dict[str, str]:
     """Delete a page's rows; returns each id its facts had -> that fact's content key."""
     concept = _one(conn, "SELECT name FROM concepts WHERE id = ?", (concept_id,))["name"]
     rows = conn.execute(
@@ -211,10 +228,11 @@ def _delete_concept(conn: sqlite3.Connection, concept_id: int, ids: FactIds) -> 
 
 
 def _insert_concept(conn: sqlite3.Connection, prepared: Prepared) -> int:
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    # Microseconds: a running bot's search notices a page replaced within the same second.
+    now = datetime.now(timezone.utc).isoformat(timespec="microseconds")
     cursor = conn.execute(
         "INSERT INTO concepts (name, subtitle, path, content_hash, loaded_at) VALUES (?, ?, ?, ?, ?)",
-        (prepared.concept, prepared.subtitle, prepared.path, prepared.content_hash, now),
+        (prepared.concept, prepared.subtitle, located(prepared.path), prepared.content_hash, now),
     )
     return cursor.lastrowid
 

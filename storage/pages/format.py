@@ -23,7 +23,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from storage.pages.citations import CitationResolver, extract_citations
+from storage.pages.citations import extract_citations
+from storage.pages.labels import CitationResolver
 from storage.pages.records import (
     FACT_TYPES,
     FactRecord,

@@ -1,0 +1,164 @@
+"""Citation labels -> the facts of one page: fuzzy for `[fact:N|label]`, strict for bare labels.
+
+Both look at the facts that open with the label's first content word (a labelled citation falls
+back to every fact), found through an index built once per page, so rapidfuzz compares a label
+with a few facts, not with all of them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rapidfuzz import fuzz, process
+
+from storage.textnorm import STOP_WORDS, first_content_word, fold, words
+
+LABEL_THRESHOLD = 80.0  # below this a labelled citation is recorded unresolved
+BARE_COVERAGE = 0.8  # share of a bare label's words found at the start of its fact
+BARE_PREFIX_RATIO = 92.0  # lowercase bare labels must match a fact's opening this closely
+MAX_LABEL_WORDS = 30
+EXTRACT_LIMIT = 5  # facts a labelled citation's fuzzy match reranks
+BARE_WINDOW_EXTRA = 5  # a bare label's words are looked for in its fact's first len(label) + this words
+
+_WORD = re.compile(r"[^\W_]+")  # as storage.textnorm.words
+_LEADS = re.compile(r"^[^\w\n]*([^\W_]*)", re.MULTILINE)  # the first word of each line, possibly empty
+
+
+def content_words(text: str) -> list[str]:
+    """The folded words of `text` that are not stop words."""
+    return [w for w in words(text) if w not in STOP_WORDS]
+
+
+# The most words a bare label of n content words may miss in its fact (computed as the coverage
+# test computes it, so the shortcut never disagrees with it).
+_MAX_MISSES = [0] + [max(m for m in range(n + 1) if (n - m) / n >= BARE_COVERAGE) for n in range(1, MAX_LABEL_WORDS + 1)]
+
+
+class CitationResolver:
+    """Resolves citation labels against the facts of one page."""
+
+    def __init__(self, fact_texts: list[str]) -> None:
+        self.folded = [fold(t) for t in fact_texts]
+        # The text a fact's words are read from (words() folds again; a no-op for plain ASCII).
+        self._searchable = [f if f.isascii() else fold(f) for f in self.folded]
+        self._positions: dict[int, dict[str, int]] = {}
+        self.by_lead: dict[str, list[int]] = {}  # first content word -> facts opening with it
+        self._labels: dict[str, tuple[int | None, float]] = {}
+        self._containing: dict[tuple[str, str], set[int]] = {}  # (lead, word) -> facts with both
+        # One regex pass finds every fact's first word (facts are single lines); only the few
+        # that open with a stop word ("The ...") are walked word by word.
+        for index, lead in enumerate(_LEADS.findall("\n".join(self.folded))):
+            if not lead or lead in STOP_WORDS:
+                lead = first_content_word(self.folded[index])
+            if lead:
+                self.by_lead.setdefault(lead, []).append(index)
+
+    def resolve_label(self, label: str) -> tuple[int | None, float]:
+        """Best fact for a `[fact:N|label]` label and its score (0-100); None below the threshold."""
+        if label not in self._labels:
+            self._labels[label] = self._resolve(label)
+        return self._labels[label]
+
+    def _resolve(self, label: str) -> tuple[int | None, float]:
+        query = fold(label).rstrip(". ").removesuffix("...").removesuffix("\u2026").strip()
+        if not query or not self.folded:
+            return None, 0.0
+        # Labels usually open their fact: try facts that start with the same word before all.
+        content = content_words(query)
+        leads = self.by_lead.get(content[0], []) if content else []
+        opener = self._opener(query, leads)
+        if opener is not None:
+            return opener, round(_combined(100.0, 100.0), 1)
+        choices = {i: self.folded[i] for i in leads}
+        best = process.extract(query, choices, scorer=fuzz.partial_ratio, limit=EXTRACT_LIMIT, score_cutoff=LABEL_THRESHOLD)
+        if not best:
+            best = process.extract(query, self.folded, scorer=fuzz.partial_ratio, limit=EXTRACT_LIMIT)
+        # Several facts may contain the label verbatim; the one that opens with it is the cited one.
+        ranked = sorted(
+            ((_combined(score, fuzz.ratio(query, self.folded[i][: len(query)])), -i) for _, score, i in best),
+            reverse=True,
+        )
+        score, neg_index = ranked[0]
+        return (-neg_index if score >= LABEL_THRESHOLD else None), round(score, 1)
+
+    def _opener(self, query: str, leads: list[int]) -> int | None:
+        """The first fact that opens with the label verbatim, when the fuzzy ranking would pick it.
+
+        It scores 100 on both measures, the most there is; the ranking sees it unless more than
+        EXTRACT_LIMIT facts contain the label (or are contained in it), which scores them 100 too."""
+        openers = [i for i in leads if self.folded[i].startswith(query)]
+        if not openers:
+            return None
+        verbatim = sum(1 for i in leads if query in self.folded[i] or self.folded[i] in query)
+        return openers[0] if verbatim <= EXTRACT_LIMIT else None
+
+    def bare_label(self, candidate: str, content: list[str]) -> tuple[int | None, float]:
+        """The fact a bare label names, if it matches one fact's opening reliably.
+
+        `content` is content_words(candidate), which the caller has read already."""
+        lowercase = candidate[:1].islower()
+        if lowercase and candidate != candidate.lower():
+            return None, 0.0  # "neuroplasticity Neuroplasticity as ...": the label starts at the capital
+        # A label says something: three distinct words, not a bare name like "2R,6R-HNK (HNK)".
+        if len(content) > MAX_LABEL_WORDS or len(set(filter(str.isalpha, content))) < 3:
+            return None, 0.0
+        best: tuple[float, float, int] | None = None
+        # A fact missing at most k of the words has one of the k + 1 after the first, and one of
+        # the last k + 1: facts without them in their text are passed over before being read.
+        misses = _MAX_MISSES[len(content)]
+        lead = content[0]
+        facts = self._containing_any(lead, content[1 : misses + 2])
+        if facts:
+            facts &= self._containing_any(lead, content[-1 - misses :])
+        for index in facts:
+            coverage = self._coverage(index, content)
+            if coverage is None:
+                continue
+            prefix = fuzz.ratio(fold(candidate), self.folded[index][: len(candidate)])
+            key = (coverage, prefix, -index)
+            if best is None or key > best:
+                best = key
+        if best is None:
+            return None, 0.0
+        coverage, prefix, neg_index = best
+        # Lowercase text is usually the sentence itself; only a near-verbatim opening counts.
+        if lowercase and prefix < BARE_PREFIX_RATIO:
+            return None, 0.0
+        return -neg_index, round(coverage * 100, 1)
+
+    def _containing_any(self, lead: str, words_: list[str]) -> set[int]:
+        """The facts opening with `lead` whose text contains one of `words_`."""
+        found: set[int] = set()
+        for word in words_:
+            key = (lead, word)
+            if key not in self._containing:
+                self._containing[key] = {i for i in self.by_lead.get(lead, ()) if word in self._searchable[i]}
+            found |= self._containing[key]
+        return found
+
+    def _positions_of(self, index: int) -> dict[str, int]:
+        """Each content word of a fact -> where it first appears among them."""
+        positions = self._positions.get(index)
+        if positions is None:
+            words_ = [w for w in _WORD.findall(self._searchable[index]) if w not in STOP_WORDS]
+            # Reversed, so the first position of a repeated word is the one kept.
+            positions = self._positions[index] = {w: i for i, w in reversed(list(enumerate(words_)))}
+        return positions
+
+    def _coverage(self, index: int, content: list[str]) -> float | None:
+        """Share of `content` among the fact's first len(content) + 5 content words; None below
+        BARE_COVERAGE (given up as soon as too many words are missing)."""
+        positions = self._positions_of(index)
+        limit = len(content) + BARE_WINDOW_EXTRA
+        misses, allowed = 0, _MAX_MISSES[len(content)]
+        for word in content:
+            if positions.get(word, limit) >= limit:
+                misses += 1
+                if misses > allowed:
+                    return None
+        return (len(content) - misses) / len(content)
+
+
+def _combined(partial: float, opening: float) -> float:
+    """A labelled citation's score: the label found in the fact, and at its start."""
+    return partial * 0.7 + opening * 0.3
