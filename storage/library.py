@@ -39,6 +39,7 @@ from storage.search.meaning.search import Meaning
 from storage.search.lexical import Filters, Searcher
 from storage.state import NotDisputed, StateStore, open_state
 from storage.state.sqlite import SqliteState
+from storage.study.service import Study
 from storage.views import Views
 from storage.textnorm import fold
 
@@ -82,6 +83,7 @@ class Library:
         self.state: StateStore = state if state is not None else SqliteState(conn)
         self.views = Views(conn, self.state)
         self.complete = Completer(conn, self.search)
+        self.study = Study(self)  # quiz and deck export
 
     @classmethod
     async def open(cls, path: str | Path, state_url: str | None = None, *, meaning: bool = True) -> Library:
@@ -167,6 +169,7 @@ class Library:
             report = await asyncio.to_thread(load_paths, self.path, paths, progress, flagged)
         finally:
             self.search.invalidate()
+            self.study.invalidate()
         for page in report.pages:
             if page.removed_ids:
                 page.orphaned_flags = sorted(await self.state.open_disputes(page.removed_ids, None))

@@ -20,6 +20,7 @@ from storage.answers import Dispute, FlagEvent
 from storage.state import NotDisputed, StateError, StateUnavailable
 from storage.state.pgerrors import UNREACHABLE, unreachable_is_polite
 from storage.state.pgschema import migrate
+from storage.state.quiz_postgres import PostgresQuiz
 
 POOL_SIZE = 10  # connections per process; commands queue for one beyond that
 CONNECT_TIMEOUT = 5.0  # seconds: a server that does not answer is reported, not waited for
@@ -55,8 +56,9 @@ _OPEN_OF_GUILD = _OPEN.format(
 )
 
 
-class PostgresState:
-    """Disputes and their append-only history in PostgreSQL (tables `disputes`, `flag_events`)."""
+class PostgresState(PostgresQuiz):
+    """Disputes and their append-only history in PostgreSQL (tables `disputes`, `flag_events`); quiz
+    questions, answers and scores (PostgresQuiz)."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
