@@ -1,5 +1,5 @@
 """One module per feature; each has setup(bot) that adds its commands to the tree."""
 
-from bot.commands import facts, help, moderation, sources, synthesis
+from bot.commands import export, facts, help, moderation, quiz, sources, synthesis
 
-FEATURES = (facts, sources, synthesis, moderation, help)
+FEATURES = (facts, sources, synthesis, moderation, quiz, export, help)
