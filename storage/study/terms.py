@@ -23,7 +23,7 @@ _UNITS = (
 _PATTERNS: dict[str, re.Pattern[str]] = {
     # "Kenwood et al. (2019)", "Browne and Lucki (2013)", "Zarate et al., 2006"
     "citation": re.compile(
-        r"\b[A-Z][\w'’-]+(?: et al\.?| (?:and|&) [A-Z][\w'’-]+)?(?: \((?:19|20)\d{2}[a-z]?\)|, (?:19|20)\d{2}\b)"
+        r"\b(?:(?:[Dd][aeiu]|[Vv][ao]n|[Dd]er|[Dd]el|L[ae]) )*[A-Z][\w'’-]+(?: et al\.?| (?:and|&) [A-Z][\w'’-]+)?(?: \((?:19|20)\d{2}[a-z]?\)|, (?:19|20)\d{2}\b)"
     ),
     # "0.5 mg/kg", "230 minutes", "4–6 months", "40%"
     "quantity": re.compile(rf"(?<![\w.]){_NUMBER}(?:\s?%|\s(?:{_UNITS})\b)"),
