@@ -141,7 +141,8 @@ def candidates(ambiguous: Ambiguous) -> str:
 def quiz_question(question: QuizQuestion) -> str:
     """The question and its four choices, as the console prints them."""
     lines = [f"Question {question.id} ({question.fact.type if question.fact else question.cloze.kind}, "
-             f"fill the blank with a {question.cloze.kind}):", _wrap(question.cloze.prompt)]
+             f"fill the blank with {'an' if question.cloze.kind[0] in 'aeiou' else 'a'} {question.cloze.kind}):",
+             _wrap(question.cloze.prompt)]
     lines += [f"   {letter}) {choice}" for letter, choice in zip(LETTERS, question.cloze.choices)]
     return "\n".join(lines)
 
