@@ -1,4 +1,4 @@
-"""CLI: python -m bot [run|load|embed|remove|ask|console|sync|state|bench|bench-meaning|generate] [--config PATH] ..."""
+"""CLI: python -m bot [run|load|embed|remove|ask|console|export|sync|state|bench|bench-meaning|generate] [--config PATH] ..."""
 
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         "embed": _embed,
         "bench-meaning": _bench_meaning,
         "state": _state,
+        "export": _export,
     }[command]
     try:
         return asyncio.run(handler(config, args))
@@ -89,6 +90,13 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--json", action="store_true", help="print the answer as JSON")
         p.add_argument("--as", dest="operator", default=None, help="operator name in the flag history")
         p.add_argument("--guild", type=int, default=None, help="only this guild's disputes")
+    export = sub.add_parser("export", parents=[common], help="write an Anki deck (.apkg) of a concept's facts")
+    export.add_argument("--concept", metavar="NAME", help="only this concept page")
+    export.add_argument("--source", metavar="TEXT", help="only facts from this source (title, author or publisher)")
+    export.add_argument("--type", dest="fact_type", metavar="TYPE", help="only facts of this type")
+    export.add_argument("--include-disputed", action="store_true", help="keep disputed facts, tagged disputed")
+    export.add_argument("--guild", type=int, default=0, help="whose disputes count (default: the console's)")
+    export.add_argument("--out", metavar="FILE.apkg", required=True)
     state = sub.add_parser("state", parents=[common], help="the store of flags and disputes: migrate, copy")
     state_sub = state.add_subparsers(dest="state_command", required=True)
     state_sub.add_parser("migrate", parents=[common], help="bring the configured state store's schema up to date")
@@ -143,7 +151,8 @@ async def _console(config: Config, args: argparse.Namespace) -> int:
     stop = threading.Event()
     meaning = asyncio.create_task(library.embed_missing(stop=stop)) if library.meaning is not None else None
     try:
-        console = Console(library, _operator(args), getattr(args, "guild", None), config.bot.results_per_page)
+        console = Console(library, _operator(args), getattr(args, "guild", None), config.bot.results_per_page,
+                          config.quiz)
         intro = "factbot console — /help for commands, /quit to leave."
         if args.command is None:
             intro = (
@@ -165,7 +174,7 @@ async def _ask(config: Config, args: argparse.Namespace) -> int:
     library = await _open(config)
     try:
         await _with_meaning_now(library)
-        console = Console(library, _operator(args), args.guild, config.bot.results_per_page)
+        console = Console(library, _operator(args), args.guild, config.bot.results_per_page, config.quiz)
         if args.line == "-":
             await run_lines(console, sys.stdin)
             return 0
@@ -273,6 +282,24 @@ async def _embed_all(library: Library) -> None:
     embedded = await library.embed_missing(_Progress("embedding"))
     seconds = time.perf_counter() - started
     print(f"\nembedded {embedded} facts in {seconds:.1f} s ({embedded / max(seconds, 1e-9):.0f} facts/s)")
+
+
+async def _export(config: Config, args: argparse.Namespace) -> int:
+    from bot.render import text
+
+    library = await _open(config)
+    try:
+        deck = await library.study.export(args.concept, args.source, args.fact_type,
+                                          include_disputed=args.include_disputed, guild_id=args.guild)
+    finally:
+        await library.close()
+    if isinstance(deck, Missing):
+        print(f"error: {deck.message}", file=sys.stderr)
+        return 1
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_bytes(deck.data)
+    print(f"wrote {args.out}: " + text.deck(deck))
+    return 0
 
 
 async def _run_bot(config: Config, args: argparse.Namespace) -> int:

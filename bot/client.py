@@ -48,11 +48,14 @@ class FactBot(discord.Client):
         self.tree = FactTree(self)
         self.pagers: weakref.WeakSet[discord.ui.View] = weakref.WeakSet()
         self._meaning: asyncio.Task | None = None
+        self._timers: set[asyncio.Task] = set()  # quiz questions waiting to be revealed
         self._stop_meaning = threading.Event()
 
     async def close(self) -> None:
         for pager in list(self.pagers):
             pager.stop()  # no page turns or timeout edits once the connection is gone
+        for timer in list(self._timers):
+            timer.cancel()  # a question left open is revealed by the next press on it
         self._stop_meaning.set()
         if self._meaning is not None:
             await asyncio.gather(self._meaning, return_exceptions=True)
@@ -93,6 +96,11 @@ class FactBot(discord.Client):
 
     async def on_ready(self) -> None:
         log.info("connected as %s (id %s)", self.user, self.user.id if self.user else "?")
+
+    def track(self, task: asyncio.Task) -> None:
+        """Keep a background task (a quiz timer) until it is done, to cancel it on close."""
+        self._timers.add(task)
+        task.add_done_callback(self._timers.discard)
 
     async def audit(self, embed: discord.Embed) -> None:
         """Post to the audit channel, when one is configured; a failure is logged, not raised."""

@@ -58,6 +58,12 @@ class SearchConfig:
 
 
 @dataclass(frozen=True)
+class QuizConfig:
+    answer_seconds: float = 30.0  # how long a question takes answers before it is revealed
+    repeat_after: int = 50  # a fact is not asked again in a server within its last N questions
+
+
+@dataclass(frozen=True)
 class Config:
     discord: DiscordConfig = DiscordConfig()
     storage: StorageConfig = StorageConfig()
@@ -65,6 +71,7 @@ class Config:
     path: str | None = None
     search: SearchConfig = SearchConfig()
     state: StateConfig = StateConfig()
+    quiz: QuizConfig = QuizConfig()
 
     @property
     def has_token(self) -> bool:
@@ -86,6 +93,7 @@ _SCHEMA: dict[str, dict[str, type | tuple]] = {
     "state": {"url": str},
     "bot": {"results_per_page": int, "log_level": str, "page_timeout": (int, float)},
     "search": {"meaning": bool},
+    "quiz": {"answer_seconds": (int, float), "repeat_after": int},
 }
 
 
@@ -104,7 +112,7 @@ def load_config(path: str | Path | None, environ: dict[str, str] | None = None) 
             raise ConfigError(f"{path} is not valid TOML: {exc}") from None
     sections = {name: _section(data, name) for name in _SCHEMA}
     for unknown in sorted(set(data) - set(_SCHEMA)):
-        raise ConfigError(f"unknown section [{unknown}]: the sections are [discord], [storage], [state], [bot] and [search]")
+        raise ConfigError(f"unknown section [{unknown}]: the sections are [discord], [storage], [state], [bot], [search] and [quiz]")
     discord = sections["discord"]
     token = environ.get("DISCORD_TOKEN") or discord.get("token", "")
     config = Config(
@@ -126,6 +134,7 @@ def load_config(path: str | Path | None, environ: dict[str, str] | None = None) 
         str(path) if path else None,
         search=SearchConfig(meaning=sections["search"].get("meaning", SearchConfig.meaning)),
         state=StateConfig(state_url(environ.get("FACTBOT_STATE_URL") or sections["state"].get("url", ""))),
+        quiz=_quiz(sections["quiz"]),
     )
     return config
 
@@ -233,3 +242,13 @@ def _bot(section: dict[str, Any]) -> BotConfig:
     if not 10 <= timeout <= 840:
         raise ConfigError("bot.page_timeout must be from 10 to 840 seconds (an interaction lives 15 minutes)")
     return BotConfig(per_page, level, timeout)
+
+
+def _quiz(section: dict[str, Any]) -> QuizConfig:
+    seconds = float(section.get("answer_seconds", QuizConfig.answer_seconds))
+    if not 5 <= seconds <= 840:
+        raise ConfigError("quiz.answer_seconds must be from 5 to 840 seconds (an interaction lives 15 minutes)")
+    repeat = section.get("repeat_after", QuizConfig.repeat_after)
+    if not 0 <= repeat <= 10_000:
+        raise ConfigError(f"quiz.repeat_after must be from 0 to 10000 questions, not {repeat}")
+    return QuizConfig(seconds, repeat)

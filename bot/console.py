@@ -11,13 +11,15 @@ import json
 import re
 import sys
 import textwrap
+import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from bot.config import QuizConfig
 from bot.render import jsonview, text
-from bot.spec import COMMANDS
-from storage import Ambiguous, FlagResult, Library, Missing, Refusal, StateUnavailable
+from bot.spec import COMMANDS, leaves
+from storage import LETTERS, Ambiguous, FlagResult, Library, Missing, NoQuestion, Refusal, StateUnavailable
 
 CONSOLE_GUILD = 0  # disputes made from the console belong to "guild 0"
 
@@ -51,6 +53,11 @@ def parse_command(line: str) -> Command:
     if name not in COMMANDS:
         raise UsageError(f"unknown command {name[:30]!r}; try /help")
     spec = COMMANDS[name]
+    if spec.subcommands:
+        sub, _, rest = rest.strip().partition(" ")
+        if sub.lower() not in {c.name for c in spec.subcommands}:
+            raise UsageError(f"/{name} needs one of: " + ", ".join(c.usage for c in spec.subcommands))
+        spec = spec.subcommand(sub.lower())
     named = [o.name for o in spec.options if o.name != spec.main]
     options: dict[str, str] = {}
     if named:
@@ -65,7 +72,7 @@ def parse_command(line: str) -> Command:
     if spec.main:
         options[spec.main] = positional.strip()
     elif positional.strip():
-        raise UsageError(f"/{name} takes no text, only {', '.join(n + ':' for n in named) or 'nothing'}; {spec.usage}")
+        raise UsageError(f"/{spec.full_name} takes no text, only {', '.join(n + ':' for n in named) or 'nothing'}; {spec.usage}")
     for key, value in options.items():
         try:
             if value:
@@ -75,16 +82,16 @@ def parse_command(line: str) -> Command:
     missing = [o.name for o in spec.options if o.required and not options.get(o.name)]
     if missing:
         raise UsageError(f"/{name} needs {' and '.join(missing)}, e.g. {spec.example}")
-    return Command(name, options)
+    return Command(spec.full_name, options)
 
 
 def help_text() -> str:
     """/help in the console: every command's usage and help line, from the spec."""
     lines = ["Commands (the same as in Discord):"]
-    for spec in COMMANDS.values():
+    for spec in leaves():
         lines.append(f"  {spec.usage}")
         lines.append(textwrap.fill(spec.help, 100, initial_indent=" " * 8, subsequent_indent=" " * 8))
-    lines.append("Examples: " + "   ".join(spec.example for spec in COMMANDS.values() if spec.name != "help"))
+    lines.append("Examples: " + "   ".join(spec.example for spec in leaves() if spec.name != "help"))
     return "\n".join(lines)
 
 
@@ -96,14 +103,25 @@ class Console:
     operator: str
     guild_id: int | None = None  # None: every guild's disputes
     per_page: int = 5
+    quiz_config: QuizConfig = field(default_factory=QuizConfig)
     _told_words_only: bool = False
+
+    @property
+    def guild(self) -> int:
+        """Where the console's disputes and quiz scores belong."""
+        return CONSOLE_GUILD if self.guild_id is None else self.guild_id
+
+    @property
+    def user_id(self) -> int:
+        """A stable id for the operator's quiz score (the console has no Discord id)."""
+        return zlib.crc32(self.operator.encode())
 
     async def run(self, line: str) -> Answer:
         """(JSON object, text) for one command line; errors become {'error': ...}."""
         try:
             command = parse_command(line)
             return await _HANDLERS[command.name](self, command)
-        except (UsageError, Refusal, StateUnavailable) as exc:
+        except (UsageError, Refusal, NoQuestion, StateUnavailable) as exc:
             return {"command": _name(line), "error": str(exc)}, f"Sorry: {exc}"
 
     def _offset(self, c: Command) -> int:
@@ -145,9 +163,8 @@ class Console:
         return await self._moderate(c, self.library.unflag)
 
     async def _moderate(self, c: Command, act: Callable[..., Awaitable[FlagResult]]) -> Answer:
-        guild_id = CONSOLE_GUILD if self.guild_id is None else self.guild_id
         try:
-            result = await act(c.get("fact"), c.get("reason"), self.operator, guild_id)
+            result = await act(c.get("fact"), c.get("reason"), self.operator, self.guild)
         except Ambiguous as ambiguous:
             return jsonview.candidates_json(c.name, ambiguous), text.candidates(ambiguous)
         return jsonview.flag_json(c.name, result), text.flag_result(result)
@@ -159,13 +176,45 @@ class Console:
         texts = await self.library.dispute_fact_texts([d.fact_id for d in items])
         return jsonview.disputes_json(items, texts, start, len(every)), text.disputes(items, texts, start, len(every))
 
+    async def quiz_play(self, c: Command) -> Answer:
+        question = await self.library.study.quiz(
+            self.guild, self.user_id, c.get("concept"), c.get("type"),
+            answer_seconds=self.quiz_config.answer_seconds, repeat_after=self.quiz_config.repeat_after,
+        )
+        if isinstance(question, Missing):
+            return jsonview.missing_json("quiz", question), text.missing(question)
+        return jsonview.quiz_json(question), text.quiz_question(question)
+
+    async def answer_quiz(self, question_id: int, letter: str) -> Answer:
+        """The operator's answer to a question the console asked, then the question revealed."""
+        outcome = await self.library.study.answer(question_id, self.user_id, self.operator, LETTERS.index(letter))
+        reveal = await self.library.study.reveal(question_id)
+        if outcome is None or reveal is None:
+            raise Refusal("That question no longer exists.")
+        return jsonview.quiz_reveal_json(reveal, outcome), text.quiz_reveal(reveal, outcome)
+
+    async def quiz_scores(self, c: Command) -> Answer:
+        board = await self.library.study.scores(self.guild, self.user_id)
+        return jsonview.scores_json(board), text.scores(board)
+
+    async def export(self, c: Command) -> Answer:
+        include = c.get("include_disputed")
+        deck = await self.library.study.export(
+            c.get("concept"), c.get("source"), c.get("type"), include_disputed=bool(include) and include.lower() == "true",
+            guild_id=self.guild,
+        )
+        if isinstance(deck, Missing):
+            return jsonview.missing_json("export", deck), text.missing(deck)
+        return jsonview.deck_json(deck), text.deck(deck) + "\n(the console shows what the deck holds; "\
+            "python -m bot export --out FILE.apkg writes it)"
+
     async def help(self, c: Command) -> Answer:
         shown = help_text()
         return {"command": "help", "text": shown}, shown
 
 
 _HANDLERS: dict[str, Callable[[Console, Command], Awaitable[Answer]]] = {
-    name: getattr(Console, name) for name in COMMANDS
+    spec.full_name: getattr(Console, spec.full_name.replace(" ", "_")) for spec in leaves()
 }
 
 
@@ -197,5 +246,27 @@ async def interactive(console: Console, intro: str, read: Callable[[str], str] =
             continue
         if not line.lstrip().startswith("/"):
             line = "/fact " + line  # plain words are a fact search
-        _, rendered = await console.run(line)
+        data, rendered = await console.run(line)
         print(rendered + "\n")
+        if data.get("command") == "quiz" and "question_id" in data:
+            print(await _take_answer(console, data["question_id"], read) + "\n")
+
+
+async def _take_answer(console: Console, question_id: int, read: Callable[[str], str]) -> str:
+    """Read A-D for a question just printed (an empty line skips it) and show the answer."""
+    while True:
+        try:
+            typed = (await asyncio.to_thread(read, "your answer (A-D, empty to skip)> ")).strip().upper()
+        except (EOFError, KeyboardInterrupt):
+            typed = ""
+        if typed in tuple(LETTERS) or not typed:
+            break
+        print("Type one letter: A, B, C or D.")
+    if not typed:
+        await console.library.study.reveal(question_id)
+        return "Skipped."
+    try:
+        _, rendered = await console.answer_quiz(question_id, typed)
+    except (Refusal, StateUnavailable) as exc:
+        return f"Sorry: {exc}"
+    return rendered

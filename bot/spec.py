@@ -21,7 +21,7 @@ PAGES = 10_000
 class Option:
     name: str  # as typed: `type:claim` in the console, `type` in Discord
     description: str
-    kind: type = str  # str or int
+    kind: type = str  # str, int or bool
     required: bool = False
     min: int = 1  # characters for text, the smallest value for numbers
     max: int = MAX_QUERY  # characters for text, the largest value for numbers
@@ -37,6 +37,10 @@ class Option:
 
     def check(self, value: str) -> str | int:
         """The console's value checked against the same limits Discord enforces."""
+        if self.kind is bool:
+            if value.strip().lower() not in ("true", "false"):
+                raise ValueError(f"{self.name}: expects true or false, not {value[:20]!r}")
+            return value.strip().lower() == "true"
         if self.kind is int:
             if not value.strip().isdigit() or not self.min <= int(value) <= self.max:
                 raise ValueError(f"{self.name}: expects a number from {self.min} to {self.max}, not {value[:20]!r}")
@@ -60,6 +64,16 @@ class CommandSpec:
     # On Discord a message command of this name (right-click a message -> Apps), which takes the
     # message as its text, instead of a slash command; the console keeps /name <text>.
     message_command: str | None = None
+    subcommands: tuple[CommandSpec, ...] = ()  # a group (/quiz play, /quiz scores) has no options of its own
+    group: str = ""  # a subcommand's group
+
+    @property
+    def full_name(self) -> str:
+        """"quiz play" for a subcommand, else the name."""
+        return f"{self.group} {self.name}" if self.group else self.name
+
+    def subcommand(self, name: str) -> CommandSpec:
+        return next(c for c in self.subcommands if c.name == name)
 
     def option(self, name: str) -> Option:
         return next(o for o in self.options if o.name == name)
@@ -98,9 +112,10 @@ class CommandSpec:
         return f"Apps → {self.message_command} (on any message)" if self.message_command else self._usage(console=False)
 
     def _usage(self, console: bool) -> str:
-        parts = [f"/{self.name}"]
+        parts = [f"/{self.full_name}"]
         for o in self.options if console else self.discord_options:
-            shown = o.shown or ("N" if o.kind is int else o.choices[0] if o.choices else f"<{o.name}>")
+            shown = o.shown or ("N" if o.kind is int else "true" if o.kind is bool else
+                                o.choices[0] if o.choices else f"<{o.name}>")
             text = shown if console and o.name == self.main else f"{o.name}:{shown}"
             parts.append(text if o.required else f"[{text}]")
         return " ".join(parts)
@@ -109,6 +124,7 @@ class CommandSpec:
 _CONCEPT = Option("concept", "Only this concept page", max=CONCEPT_NAME, shown="<name>")
 _PAGE = Option("page", "Which page of the answer", kind=int, max=PAGES, console_only=True)
 
+_TYPE = Option("type", "Only facts of this type", choices=FACT_TYPES, param="fact_type", max=20)
 FACT = CommandSpec(
     "fact",
     "Find facts with their citations (a fact id shows one fact)",
@@ -117,7 +133,7 @@ FACT = CommandSpec(
     "/fact bdnf",
     (
         Option("query", "Words, an acronym, an author and year, or a fact id", required=True, shown="<query>"),
-        Option("type", "Only facts of this type", choices=FACT_TYPES, param="fact_type", max=20),
+        _TYPE,
         Option("source", "Only facts from this source (title, author or publisher)", shown="<title or author>"),
         _CONCEPT,
         _PAGE,
@@ -192,6 +208,44 @@ DISPUTES = CommandSpec(
 )
 HELP = CommandSpec("help", "What factbot's commands do, with examples", "This list.", "/help")
 
+
+QUIZ_PLAY = CommandSpec(
+    "play",
+    "A multiple-choice question made from a cited fact",
+    "A question made from a cited fact: choose A-D (anyone, once each). After the time is up or when the "
+    "asker presses Reveal, the answer shows with the fact, its citation and who got it right.",
+    "/quiz play type:measurement",
+    (Option("concept", "Only facts of this concept page", max=CONCEPT_NAME, shown="<name>"), _TYPE),
+    group="quiz",
+)
+QUIZ_SCORES = CommandSpec(
+    "scores",
+    "This server's quiz top 10 and your own rank",
+    "The server's quiz top 10 (right answers) and your own rank.",
+    "/quiz scores",
+    group="quiz",
+)
+QUIZ = CommandSpec("quiz", "Study quiz made from the cited facts", "", "/quiz play",
+                   subcommands=(QUIZ_PLAY, QUIZ_SCORES))
+EXPORT = CommandSpec(
+    "export",
+    "An Anki deck (.apkg) of the facts, with their citations",
+    "An Anki deck of the selected facts: a cloze on each fact's key term, the citation and fact id on the back. "
+    "Disputed facts are left out unless include_disputed:true (then tagged disputed).",
+    "/export type:measurement",
+    (
+        _CONCEPT,
+        Option("source", "Only facts from this source (title, author or publisher)", shown="<title or author>"),
+        _TYPE,
+        Option("include_disputed", "Include facts disputed in this server (tagged disputed)", kind=bool),
+    ),
+)
+
 COMMANDS: dict[str, CommandSpec] = {
-    c.name: c for c in (FACT, SOURCE, SYNTHESIS, CHECK, FLAG, UNFLAG, DISPUTES, HELP)
+    c.name: c for c in (FACT, SOURCE, SYNTHESIS, CHECK, FLAG, UNFLAG, DISPUTES, QUIZ, EXPORT, HELP)
 }
+
+
+def leaves() -> list[CommandSpec]:
+    """Every command a person types: the plain commands and each group's subcommands."""
+    return [leaf for c in COMMANDS.values() for leaf in (c.subcommands or (c,))]

@@ -7,7 +7,8 @@ first use, so a parse worker that needs only storage.load does not import the wh
     load/     getting pages in fast: parse ahead, rows prepared in a worker, batched writes, ids
     search/   the lexical pipeline (FTS5 candidates, rapidfuzz rerank), vocabulary, autocomplete, word
               families, the meaning layer and its fusion, facts related to a chat message
-    state/    state people create (flags, history, disputes) behind one StateStore interface:
+    study/    quiz questions (cloze on a fact's key term) and Anki decks; pure functions over facts
+    state/    state people create (flags, history, disputes, quiz scores) behind one StateStore interface:
               SQLite by default, PostgreSQL (shared by every process) when a URL is configured
     identity  what a fact id is;  textnorm  folding and words;  db  connections and migrations
     views     rows -> answers;  answers  the plain dataclasses;  library  the facade
@@ -48,6 +49,16 @@ _PUBLIC = {
     "StateError": "storage.state",
     "StateUnavailable": "storage.state",
     "migrate_store": "storage.state.admin",
+    "NoQuestion": "storage.study.service",
+    "Cloze": "storage.study.questions",
+    "LETTERS": "storage.study.questions",
+    "Deck": "storage.study.answers",
+    "Outcome": "storage.study.answers",
+    "QuizQuestion": "storage.study.answers",
+    "QuizState": "storage.study.answers",
+    "Reveal": "storage.study.answers",
+    "Score": "storage.study.answers",
+    "Scoreboard": "storage.study.answers",
     "copy_history": "storage.state.admin",
 }
 

@@ -42,6 +42,7 @@ from storage.search.lexical import Filters, Searcher
 from storage.search.related import RelatedSearch
 from storage.state import NotDisputed, StateStore, open_state
 from storage.state.sqlite import SqliteState
+from storage.study.service import Study
 from storage.views import Views
 from storage.textnorm import fold
 
@@ -87,6 +88,7 @@ class Library:
         self.views = Views(conn, self.state)
         self.complete = Completer(conn, self.search)
         self.related = RelatedSearch(conn, self.search)
+        self.study = Study(self)  # quiz and deck export
 
     @classmethod
     async def open(cls, path: str | Path, state_url: str | None = None, *, meaning: bool = True) -> Library:
@@ -180,7 +182,7 @@ class Library:
                 kept = {page.concept for page in report.pages}
                 report.pages += await asyncio.to_thread(remove.prune, self.path, paths, kept)
         finally:
-            self.search.invalidate()
+            self._pages_changed()
         await self._orphaned(report.pages)
         return report
 
@@ -189,7 +191,7 @@ class Library:
         try:
             removed = await asyncio.to_thread(remove.remove_concepts, self.path, [concept])
         finally:
-            self.search.invalidate()
+            self._pages_changed()
         if not removed:
             return await self._missing_concept(concept)
         await self._orphaned(removed)
@@ -205,6 +207,11 @@ class Library:
         async with self.conn.execute(sql, (row["id"],)) as cursor:
             fact_ids = [fact_id for (fact_id,) in await cursor.fetchall()]
         return row["name"], len(fact_ids), len(await self.state.open_disputes(fact_ids, None))
+
+    def _pages_changed(self) -> None:
+        """Pages were loaded or removed: cached vocabularies, indexes and term pools are stale."""
+        self.search.invalidate()
+        self.study.invalidate()
 
     async def _orphaned(self, pages: list[PageReport]) -> None:
         """Name, in each report, the facts it removed that have an open dispute (in any guild)."""

@@ -10,7 +10,8 @@ async def test_startup_syncs_valid_commands_and_answers_fact(library):
         syncs = run.fake.of_kind("sync")
         assert syncs and syncs[0].path.endswith(f"/guilds/{GUILD}/commands")
         commands = {c["name"]: c for c in syncs[-1].body}
-        assert set(commands) == {"fact", "source", "synthesis", "Check facts", "flag", "unflag", "disputes", "help"}
+        assert set(commands) == {"fact", "source", "synthesis", "Check facts", "flag", "unflag", "disputes", "quiz",
+                                 "export", "help"}
         for name in ("flag", "unflag", "disputes"):
             assert int(commands[name]["default_member_permissions"]) == MANAGE_MESSAGES
         assert all(len(c.get("description", "")) <= 100 for c in commands.values())

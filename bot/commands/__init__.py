@@ -1,5 +1,5 @@
 """One module per feature; each has setup(bot) that adds its commands to the tree."""
 
-from bot.commands import check, facts, help, moderation, sources, synthesis
+from bot.commands import check, export, facts, help, moderation, quiz, sources, synthesis
 
-FEATURES = (facts, sources, synthesis, check, moderation, help)
+FEATURES = (facts, sources, synthesis, check, moderation, quiz, export, help)

@@ -20,10 +20,15 @@ from bot.render.limits import (
     one_line,
 )
 from bot.render.marks import DISPUTED
-from bot.spec import COMMANDS
+from bot.spec import leaves
 from storage import (
+    LETTERS,
     Block,
     CheckAnswer,
+    Deck,
+    QuizState,
+    Reveal,
+    Scoreboard,
     Dispute,
     FactAnswer,
     FactView,
@@ -331,10 +336,77 @@ def audit(result: FlagResult, moderator: str) -> discord.Embed:
 def help_embed() -> discord.Embed:
     """Every command's usage and help line, from the command spec."""
     embed = discord.Embed(title="factbot — cited facts for this study server", colour=COLOUR)
-    for spec in COMMANDS.values():
+    for spec in leaves():
         if spec.name == "help":
             continue
         embed.add_field(name=one_line(spec.discord_usage, FIELD_NAME),
                         value=clip(f"{spec.help} e.g. `{spec.discord_example}`", FIELD_VALUE), inline=False)
     embed.set_footer(text="Answers come from the loaded concept pages; nothing is made up.")
     return embed
+
+
+def quiz_question(state: QuizState) -> discord.Embed:
+    """The question, its four choices, the running count of answers and when it closes."""
+    choices = "\n".join(f"**{letter}** — {one_line(choice, 200)}" for letter, choice in zip(LETTERS, state.choices))
+    embed = discord.Embed(
+        title="Quiz — fill the blank",
+        description=clip(state.prompt, EMBED_DESCRIPTION - 1200) + "\n\n" + choices
+        + f"\n\nCloses <t:{int(state.closes_at)}:R>. Anyone may answer, once.",
+        colour=COLOUR,
+    )
+    count = len(state.answers)
+    embed.set_footer(text=f"{count} answer{'' if count == 1 else 's'} so far · question {state.id}")
+    return embed
+
+
+def quiz_reveal(reveal: Reveal) -> discord.Embed:
+    """The answer, the fact in full with its citation and id, and who got it right."""
+    state = reveal.state
+    fact = reveal.fact
+    embed = discord.Embed(
+        title=one_line(f"Answer: {LETTERS[state.answer]} — {state.choices[state.answer]}", EMBED_TITLE),
+        description=clip(fact.text if fact else state.prompt, EMBED_DESCRIPTION - 200),
+        colour=DISPUTED_COLOUR if fact and fact.disputed else COLOUR,
+    )
+    if fact is not None:
+        embed.add_field(name="Source", value=clip(citation(fact), FIELD_VALUE), inline=False)
+    winners = state.winners
+    right = ", ".join(winners) if winners else "nobody this time"
+    embed.add_field(name=f"Right ({len(winners)} of {len(state.answers)})", value=clip(right, FIELD_VALUE), inline=False)
+    embed.set_footer(text=one_line(f"fact {state.fact_id}" + (f" · {fact.type}" if fact else "") + f" · question {state.id}",
+                                   FOOTER))
+    return embed
+
+
+def scores(board: Scoreboard) -> discord.Embed:
+    """The server's top players and the asker's own rank."""
+    embed = discord.Embed(title="Quiz scores", colour=COLOUR)
+    if not board.top:
+        embed.description = "No answers in this server yet: `/quiz play` asks a question."
+        return embed
+    embed.description = "\n".join(f"**{s.rank}.** {one_line(s.user_name, 80)} — {s.correct} right of {s.answered}"
+                                  for s in board.top)
+    you = board.you
+    embed.set_footer(text=f"You: rank {you.rank} of {board.players}, {you.correct} right of {you.answered}" if you
+                     else f"You have not answered yet · {board.players} players")
+    return embed
+
+
+def deck(made: Deck) -> discord.Embed:
+    """What the attached deck holds."""
+    embed = discord.Embed(title=one_line(f"Anki deck: {made.filename}", EMBED_TITLE), colour=COLOUR)
+    lines = [f"{made.notes} notes: {made.cloze_notes} cloze, {made.notes - made.cloze_notes} basic; "
+             "each back shows the source and the fact id. Import it in Anki with File → Import."]
+    if made.disputed_left_out:
+        lines.append(f"{DISPUTED}: {made.disputed_left_out} disputed fact(s) left out (`include_disputed:true` keeps them).")
+    if made.disputed_included:
+        lines.append(f"{DISPUTED}: {made.disputed_included} disputed fact(s) included, tagged `disputed`.")
+    embed.description = clip("\n".join(lines), EMBED_DESCRIPTION)
+    return embed
+
+
+def deck_too_large(made: Deck, limit: int) -> str:
+    """Why no file came, and how to get one that fits."""
+    return clip(f"The deck would be {len(made.data) / 1_048_576:.1f} MB, over this server's upload limit of "
+                f"{limit / 1_048_576:.1f} MB. Narrow it: `concept:`, `source:` or `type:` (e.g. `/export type:claim`).",
+                CONTENT)

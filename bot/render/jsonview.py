@@ -8,6 +8,12 @@ from storage import (
     Ambiguous,
     Block,
     CheckAnswer,
+    Deck,
+    Outcome,
+    QuizQuestion,
+    Reveal,
+    Score,
+    Scoreboard,
     Dispute,
     FactAnswer,
     FactView,
@@ -158,3 +164,45 @@ def missing_json(command: str, missing: Missing) -> dict[str, Any]:
 def candidates_json(command: str, ambiguous: Ambiguous) -> dict[str, Any]:
     """/flag text that named no fact clearly: the error and the facts to choose among by id."""
     return {"command": command, "error": str(ambiguous), "candidates": [fact_json(f) for f in ambiguous.candidates]}
+
+
+def quiz_json(question: QuizQuestion) -> dict[str, Any]:
+    """{"command": "quiz", "fact_id", "question", "choices": [4], "answer": index, ...}."""
+    return {
+        "command": "quiz",
+        "question_id": question.id,
+        "fact_id": question.cloze.fact_id,
+        "kind": question.cloze.kind,
+        "question": question.cloze.prompt,
+        "choices": list(question.cloze.choices),
+        "answer": question.cloze.answer,
+        "closes_at": question.closes_at,
+    }
+
+
+def quiz_reveal_json(reveal: Reveal, outcome: Outcome | None) -> dict[str, Any]:
+    state = reveal.state
+    return {
+        "command": "quiz",
+        "revealed": state.id,
+        "answer": state.answer,
+        "correct": None if outcome is None else outcome.correct,
+        "fact": fact_json(reveal.fact) if reveal.fact else None,
+        "right": state.winners,
+        "answers": len(state.answers),
+    }
+
+
+def scores_json(board: Scoreboard) -> dict[str, Any]:
+    def score(s: Score) -> dict[str, Any]:
+        return {"rank": s.rank, "user_id": s.user_id, "user_name": s.user_name, "correct": s.correct,
+                "answered": s.answered}
+
+    return {"command": "quiz scores", "top": [score(s) for s in board.top],
+            "you": score(board.you) if board.you else None, "players": board.players}
+
+
+def deck_json(deck: Deck) -> dict[str, Any]:
+    return {"command": "export", "filename": deck.filename, "notes": deck.notes, "cloze_notes": deck.cloze_notes,
+            "bytes": len(deck.data), "disputed_left_out": deck.disputed_left_out,
+            "disputed_included": deck.disputed_included}

@@ -6,9 +6,15 @@ import textwrap
 
 from bot.render.marks import DISPUTED
 from storage import (
+    LETTERS,
     Ambiguous,
     Block,
     CheckAnswer,
+    Deck,
+    Outcome,
+    QuizQuestion,
+    Reveal,
+    Scoreboard,
     Dispute,
     FactAnswer,
     FactView,
@@ -143,3 +149,48 @@ def candidates(ambiguous: Ambiguous) -> str:
     """The facts /flag's text could mean, and how to flag one of them by its id."""
     blocks = [fact_block(f, i) for i, f in enumerate(ambiguous.candidates, 1)]
     return "\n\n".join([f"{ambiguous} For example: /flag {ambiguous.candidates[0].id} reason:<why>", *blocks])
+
+
+def quiz_question(question: QuizQuestion) -> str:
+    """The question and its four choices, as the console prints them."""
+    lines = [f"Question {question.id} ({question.fact.type if question.fact else question.cloze.kind}, "
+             f"fill the blank with {'an' if question.cloze.kind[0] in 'aeiou' else 'a'} {question.cloze.kind}):",
+             _wrap(question.cloze.prompt)]
+    lines += [f"   {letter}) {choice}" for letter, choice in zip(LETTERS, question.cloze.choices)]
+    return "\n".join(lines)
+
+
+def quiz_reveal(reveal: Reveal, outcome: Outcome | None = None) -> str:
+    """Right or wrong, the answer, the fact in full with its citation and id, who got it right."""
+    state = reveal.state
+    answer = f"{LETTERS[state.answer]}) {state.choices[state.answer]}"
+    lines = []
+    if outcome is not None:
+        lines.append(("Right! " if outcome.correct else f"Not quite (you chose {LETTERS[outcome.choice]}). ")
+                     + f"The answer is {answer}.")
+    else:
+        lines.append(f"The answer is {answer}.")
+    lines.append(fact_block(reveal.fact) if reveal.fact else f"(fact {state.fact_id} is no longer loaded)")
+    winners = state.winners
+    lines.append("Right: " + (", ".join(winners) if winners else "nobody") + f" ({len(state.answers)} answered)")
+    return "\n".join(lines)
+
+
+def scores(board: Scoreboard) -> str:
+    if not board.top:
+        return "No quiz answers here yet: /quiz play asks a question."
+    lines = [f"Quiz scores ({board.players} player{'' if board.players == 1 else 's'}):"]
+    lines += [f"{s.rank:>3}. {s.user_name} — {s.correct} right of {s.answered}" for s in board.top]
+    if board.you is not None:
+        lines.append(f"You: rank {board.you.rank}, {board.you.correct} right of {board.you.answered}")
+    return "\n".join(lines)
+
+
+def deck(made: Deck) -> str:
+    text = (f"{made.filename}: {made.notes} notes ({made.cloze_notes} cloze, {made.notes - made.cloze_notes} basic), "
+            f"{len(made.data) / 1024:.0f} KiB")
+    if made.disputed_left_out:
+        text += f"; {made.disputed_left_out} disputed fact(s) left out (include_disputed:true keeps them)"
+    if made.disputed_included:
+        text += f"; {made.disputed_included} disputed fact(s) included, tagged disputed"
+    return text

@@ -1,4 +1,5 @@
-"""State that people create (flags, their history, open disputes) behind one small interface.
+"""State that people create (flags, their history, open disputes; quiz questions and scores) behind
+one small interface.
 
 Facts are derived data any process can rebuild from the pages; this state is the part that must
 never be lost, so it lives apart from them, in a store of its own: SQLite by default (the facts'
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 from storage.answers import Dispute, FlagEvent
+from storage.study.answers import Outcome, QuizState, Scoreboard
 
 if TYPE_CHECKING:
     import aiosqlite
@@ -42,6 +44,26 @@ class StateStore(Protocol):
 
     async def flagged_keys(self) -> dict[str, str]:
         """Every fact id the history names -> the content key it was given to."""
+
+    async def ask(self, guild_id: int, fact_id: str, asker_id: int, prompt: str, choices: tuple[str, ...],
+                  answer: int, asked_at: float, closes_at: float) -> int:
+        """Keep a new quiz question whole (it must outlive a restart); its id."""
+
+    async def quiz_state(self, question_id: int) -> QuizState | None:
+        """A question with every answer given, or None."""
+
+    async def answer(self, question_id: int, user_id: int, user_name: str, choice: int, now: float) -> Outcome | None:
+        """One person's answer: taken once while the question is open, added to their score in the
+        same transaction; None when there is no such question."""
+
+    async def reveal(self, question_id: int, now: float) -> tuple[QuizState, bool] | None:
+        """Close a question: (its state, whether this call closed it), or None."""
+
+    async def recent_facts(self, guild_id: int, limit: int) -> list[str]:
+        """The fact ids of the guild's last `limit` questions, newest first."""
+
+    async def scores(self, guild_id: int, user_id: int | None, limit: int) -> Scoreboard:
+        """The guild's top `limit` players and the user's own rank."""
 
     async def close(self) -> None:
         """Release what the store holds (a connection pool); the library closes its own SQLite."""

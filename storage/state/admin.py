@@ -20,7 +20,8 @@ import asyncpg
 from storage import db
 from storage.state import StateError
 from storage.state.pgschema import migrate
-from storage.state.postgres import open_pool, redact, unreachable_is_polite
+from storage.state.pgerrors import unreachable_is_polite
+from storage.state.postgres import open_pool, redact
 
 _EVENT_COLUMNS = ("id", "dispute_id", "fact_id", "guild_id", "action", "actor", "actor_id", "reason", "at",
                   "fact_text", "fact_key")

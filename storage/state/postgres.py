@@ -10,8 +10,7 @@ the wait sees a dispute closed meanwhile (a flag then opens a new one; a second 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
@@ -19,21 +18,13 @@ import asyncpg
 
 from storage.answers import Dispute, FlagEvent
 from storage.state import NotDisputed, StateError, StateUnavailable
+from storage.state.pgerrors import UNREACHABLE, unreachable_is_polite
 from storage.state.pgschema import migrate
+from storage.state.quiz_postgres import PostgresQuiz
 
 POOL_SIZE = 10  # connections per process; commands queue for one beyond that
 CONNECT_TIMEOUT = 5.0  # seconds: a server that does not answer is reported, not waited for
 COMMAND_TIMEOUT = 15.0  # seconds; a flag waits at most this long for another's row lock
-
-# Lost or refused connections, a server shutting down or starting up, a query cancelled by the
-# server: the store is unreachable for now, and the pool reconnects once it is back.
-UNREACHABLE = (
-    OSError,
-    asyncio.TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.exceptions.OperatorInterventionError,
-    asyncpg.exceptions.InsufficientResourcesError,
-)
 
 _EVENT = (
     "INSERT INTO flag_events (dispute_id, fact_id, guild_id, action, actor, actor_id, reason, at, fact_text, fact_key)"
@@ -65,8 +56,9 @@ _OPEN_OF_GUILD = _OPEN.format(
 )
 
 
-class PostgresState:
-    """Disputes and their append-only history in PostgreSQL (tables `disputes`, `flag_events`)."""
+class PostgresState(PostgresQuiz):
+    """Disputes and their append-only history in PostgreSQL (tables `disputes`, `flag_events`); quiz
+    questions, answers and scores (PostgresQuiz)."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
@@ -175,15 +167,6 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     """Nothing to reset: the store never changes session state (no SET, LISTEN, cursors or
     session-level locks), so a connection goes back to the pool without asyncpg's default reset
     query, which would double the round trips of every read."""
-
-
-@contextlib.asynccontextmanager
-async def unreachable_is_polite() -> AsyncIterator[None]:
-    """Turn a lost or refused connection into StateUnavailable (its message is fit for users)."""
-    try:
-        yield
-    except UNREACHABLE as exc:
-        raise StateUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
 
 def redact(url: str) -> str:

@@ -10,6 +10,7 @@ import aiosqlite
 
 from storage.answers import Dispute, FlagEvent
 from storage.state import NotDisputed
+from storage.state.quiz_sqlite import SqliteQuiz
 
 # Open disputes with their reasons: the flag events since the event that (re)opened each one.
 _OPEN = (
@@ -20,8 +21,9 @@ _OPEN = (
 )
 
 
-class SqliteState:
-    """Flags and their append-only history in the `flags` and `flag_events` tables."""
+class SqliteState(SqliteQuiz):
+    """Flags and their append-only history in the `flags` and `flag_events` tables; quiz questions,
+    answers and scores (SqliteQuiz)."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import discord
 
 from bot.client import FactBot, use_endpoints
-from bot.config import BotConfig, Config, DiscordConfig, SearchConfig, StorageConfig
+from bot.config import BotConfig, Config, DiscordConfig, QuizConfig, SearchConfig, StorageConfig
 from storage.library import Library
 from tests.fakediscord.server import FakeDiscord, Recorded
 
@@ -100,22 +100,23 @@ def components(message: dict) -> list[dict]:
     return [c for row in message.get("components") or [] for c in row["components"]]
 
 
-def test_config(fake: FakeDiscord, database: str, **bot_options) -> Config:
+def test_config(fake: FakeDiscord, database: str, quiz: QuizConfig = QuizConfig(), **bot_options) -> Config:
     return Config(
         DiscordConfig(token=TOKEN, guild_ids=(GUILD,), moderator_role_ids=(MOD_ROLE,), audit_channel_id=AUDIT_CHANNEL,
                       api_base_url=fake.api_url, gateway_url=fake.gateway_url),
         StorageConfig(database=database, seeds="seeds"),
         BotConfig(**bot_options),
         search=SearchConfig(meaning=False),  # the library a test passes in decides; no background embedding
+        quiz=quiz,
     )
 
 
 @contextlib.asynccontextmanager
-async def running_bot(library: Library, **bot_options) -> AsyncIterator[Running]:
+async def running_bot(library: Library, quiz: QuizConfig = QuizConfig(), **bot_options) -> AsyncIterator[Running]:
     """The fake Discord and a connected, ready bot; both stopped afterwards."""
     fake = FakeDiscord(guilds={GUILD: roles(GUILD), OTHER_GUILD: roles(OTHER_GUILD)})
     await fake.start()
-    config = test_config(fake, str(library.path), **bot_options)
+    config = test_config(fake, str(library.path), quiz, **bot_options)
     saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
     use_endpoints(config)
     bot = FactBot(config, library, guild_ready_timeout=0.05)

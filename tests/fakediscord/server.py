@@ -42,6 +42,7 @@ class Recorded:
     interaction_id: str | None = None
     operation: str | None = None  # the schema its body must satisfy
     message_id: str | None = None  # the message it created (a callback of type 4 or 5, a followup)
+    files: list[tuple[str, bytes]] = field(default_factory=list)  # (filename, content) of a multipart upload
 
 
 @dataclass
@@ -150,9 +151,9 @@ class FakeDiscord:
         return self._violations
 
     async def _record(self, kind: str, request: web.Request, body: Any, operation: str | None,
-                      interaction_id: str | None = None) -> Fault | None:
+                      interaction_id: str | None = None, files: list[tuple[str, bytes]] | None = None) -> Fault | None:
         self.requests.append(Recorded(kind, request.method, request.path, body, time.monotonic(), interaction_id,
-                                      operation))
+                                      operation, files=files or []))
         async with self._changed:
             self._changed.notify_all()
         return self.faults[kind].pop(0) if self.faults[kind] else None
@@ -223,10 +224,30 @@ class FakeDiscord:
         self.messages[message_id] = data
         return data
 
+    @staticmethod
+    async def _body(request: web.Request) -> tuple[Any, list[tuple[str, bytes]]]:
+        """A JSON body, or a multipart/form-data one as Discord takes uploads: the JSON in the
+        `payload_json` part (checked like a JSON body) and each file in a `files[n]` part."""
+        if not request.content_type.startswith("multipart/"):
+            return await request.json(), []
+        body: Any = None
+        files: list[tuple[str, bytes]] = []
+        reader = await request.multipart()
+        async for part in reader:
+            if part.name == "payload_json":
+                body = json.loads(await part.text())
+                # discord.py numbers its uploads with integer ids (0, 1, ...) where the schema says
+                # a snowflake string; Discord takes both, so only the type is aligned before the check.
+                for attachment in body.get("attachments") or []:
+                    attachment["id"] = str(attachment["id"])
+            elif part.name and part.name.startswith("files["):
+                files.append((part.filename or "", bytes(await part.read())))
+        return body, files
+
     async def _callback(self, request: web.Request) -> web.Response:
         interaction_id, token = request.match_info["id"], request.match_info["token"]
-        body = await request.json()
-        fault = await self._record("callback", request, body, "interaction_callback", interaction_id)
+        body, files = await self._body(request)
+        fault = await self._record("callback", request, body, "interaction_callback", interaction_id, files)
         if fault:
             return self._fault_response(fault)
         kind = body.get("type")
@@ -244,12 +265,14 @@ class FakeDiscord:
         return self._json(answer)
 
     async def _followup(self, request: web.Request) -> web.Response:
-        body = await request.json()
+        body, files = await self._body(request)
         token = request.match_info["token"]
-        fault = await self._record("followup", request, body, "followup", self._interaction_of(token))
+        fault = await self._record("followup", request, body, "followup", self._interaction_of(token), files)
         if fault:
             return self._fault_response(fault)
-        message = self.message(body, webhook_id=self.APP_ID)
+        attachments = [{"id": self.snowflake(), "filename": name, "size": len(data), "url": f"{self.api_url}/files/{name}",
+                        "proxy_url": f"{self.api_url}/files/{name}"} for name, data in files]
+        message = self.message(body, webhook_id=self.APP_ID, attachments=attachments)
         self._created(body, message)
         return self._json(message)
 

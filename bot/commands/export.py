@@ -1,0 +1,53 @@
+"""/export: an Anki deck of the selected facts, sent as an attachment within the upload limit."""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from bot.commands.respond import concept_choices, choices
+from bot.render import embeds
+from bot.spec import EXPORT
+from storage import Missing
+
+if TYPE_CHECKING:
+    from bot.client import FactBot
+
+_CONCEPT, _SOURCE = EXPORT.option("concept").max, EXPORT.option("source").max
+
+
+def setup(bot: FactBot) -> None:
+    library = bot.library
+
+    @app_commands.command(name=EXPORT.name, description=EXPORT.description)
+    @app_commands.describe(**EXPORT.describe())
+    @app_commands.rename(**EXPORT.renames())
+    @app_commands.choices(fact_type=[app_commands.Choice(name=t, value=t) for t in EXPORT.option("type").choices])
+    async def export(
+        interaction: discord.Interaction,
+        concept: app_commands.Range[str, 1, _CONCEPT] | None = None,
+        source: app_commands.Range[str, 1, _SOURCE] | None = None,
+        fact_type: app_commands.Choice[str] | None = None,
+        include_disputed: bool = False,
+    ) -> None:
+        await interaction.response.defer(thinking=True)  # a deck of a few hundred notes takes a moment
+        deck = await library.study.export(concept, source, fact_type.value if fact_type else None,
+                                          include_disputed=include_disputed, guild_id=interaction.guild_id or 0)
+        if isinstance(deck, Missing):
+            await interaction.followup.send(embeds.missing(deck), ephemeral=True)
+            return
+        if len(deck.data) > interaction.filesize_limit:
+            await interaction.followup.send(embeds.deck_too_large(deck, interaction.filesize_limit), ephemeral=True)
+            return
+        await interaction.followup.send(embed=embeds.deck(deck),
+                                        file=discord.File(io.BytesIO(deck.data), filename=deck.filename))
+
+    @export.autocomplete("source")
+    async def complete_source(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return choices(await library.complete.sources(current[:_SOURCE]))
+
+    export.autocomplete("concept")(concept_choices(library))
+    bot.tree.add_command(export)

@@ -1,0 +1,138 @@
+"""Cloze questions from facts: hide a fact's key term, offer it among three terms of the same kind
+taken from other facts. Pure functions; deterministic for a given random.Random."""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from storage.study.terms import Term, key_term, terms
+from storage.textnorm import fold
+
+BLANK = "_____"
+CHOICES = 4
+LETTERS = "ABCD"
+
+
+@dataclass(frozen=True)
+class StudyFact:
+    """What question generation needs of a fact."""
+
+    id: str
+    text: str
+    type: str
+    concept: str
+
+
+@dataclass(frozen=True)
+class Cloze:
+    """A fact with its key term blanked, and four choices of which `answer` is right."""
+
+    fact_id: str
+    kind: str
+    prompt: str
+    choices: tuple[str, ...]
+    answer: int
+
+    @property
+    def answer_text(self) -> str:
+        return self.choices[self.answer]
+
+
+@dataclass(frozen=True)
+class TermPool:
+    """Every distinct term of the corpus by kind, in corpus order: where distractors come from."""
+
+    by_kind: dict[str, tuple[Term, ...]]
+
+    @classmethod
+    def of(cls, facts: Iterable[StudyFact]) -> TermPool:
+        seen: dict[str, dict[str, Term]] = {}
+        for fact in facts:
+            for term in terms(fact.text, fact.concept):
+                seen.setdefault(term.kind, {}).setdefault(term.key, term)
+        return cls({kind: tuple(found.values()) for kind, found in seen.items()})
+
+
+def cloze(fact: StudyFact, pool: TermPool, rng: random.Random) -> Cloze | None:
+    """The fact's cloze question, or None when it has no key term or too few distractors."""
+    term = key_term(fact.text, fact.concept)
+    if term is None:
+        return None
+    distractors = _distractors(fact, term, pool, rng)
+    if len(distractors) < CHOICES - 1:
+        return None
+    choices = [term.text, *distractors]
+    rng.shuffle(choices)
+    prompt = re.sub(re.escape(term.text), BLANK, fact.text)  # every occurrence: none gives it away
+    return Cloze(fact.id, term.kind, prompt, tuple(choices), choices.index(term.text))
+
+
+def _distractors(fact: StudyFact, answer: Term, pool: TermPool, rng: random.Random) -> list[str]:
+    """Three terms of the answer's kind that are not true in the blank as far as can be told:
+    absent from the fact, not the answer in another form, not containing it or contained in it."""
+    in_fact = fold(fact.text)
+    fits = [t for t in pool.by_kind.get(answer.kind, ()) if t.key not in in_fact and _differs(answer, t)]
+    # Numbers only among numbers of the same measure (times among times), else the unit gives it away.
+    fits = [t for t in fits if _measure(t) == _measure(answer)]
+    rng.shuffle(fits)
+    chosen: list[Term] = []
+    for term in fits:
+        if len(chosen) == CHOICES - 1:
+            break
+        if all(_differs(term, c) for c in chosen):
+            chosen.append(term)
+    return [t.text for t in chosen]
+
+
+def _differs(a: Term, b: Term) -> bool:
+    """Two terms that cannot both be the answer: different, neither inside the other, and (for
+    numbers and authors) a different number or first author."""
+    if a.key == b.key or a.key in b.key or b.key in a.key:
+        return False
+    if a.kind == "quantity":
+        return _number(a) != _number(b)
+    if a.kind == "citation":
+        return a.key.split()[0] != b.key.split()[0]
+    return True
+
+
+def _number(term: Term) -> str:
+    return re.match(r"[\d.,\s–-]+", term.text).group(0).replace(" ", "").replace(",", ".")
+
+
+_MEASURES = {
+    "time": ("second", "minute", "min", "hour", "day", "week", "month", "year"),
+    "dose": ("mg", "ug", "ml", "kg"),
+    "share": ("%", "percent", "point"),
+}
+
+
+def _measure(term: Term) -> str:
+    """What a quantity measures (time, dose, share, or its own unit for a count)."""
+    if term.kind != "quantity":
+        return ""
+    unit = term.key.split()[-1] if " " in term.key else term.key.lstrip("0123456789.,-")
+    for measure, units in _MEASURES.items():
+        if any(unit.startswith(u) for u in units):
+            return measure
+    return unit.rstrip("s")
+
+
+def pick(
+    facts: Sequence[StudyFact], pool: TermPool, rng: random.Random, recent: Sequence[str] = (),
+    disputed: frozenset[str] = frozenset(),
+) -> Cloze | None:
+    """A question on one of `facts`, never a disputed one, and not one of the `recent` fact ids
+    (newest first) while another will do; when all were asked lately, the longest ago comes first."""
+    asked = {fact_id: age for age, fact_id in enumerate(recent)}
+    order = [f for f in facts if f.id not in disputed]
+    rng.shuffle(order)
+    order.sort(key=lambda f: -asked.get(f.id, len(recent) + 1))  # stable: shuffled within each age
+    for fact in order:
+        question = cloze(fact, pool, rng)
+        if question is not None:
+            return question
+    return None

@@ -1,0 +1,103 @@
+"""The key terms of a fact: the parts a cloze question may hide, each of one kind.
+
+Kinds: a number with its unit, an author and year, a named model or scale, an acronym, a drug or
+compound name, a bare year. A term is always a verbatim slice of the fact's text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from storage.textnorm import fold
+
+# The order a fact's term is chosen in: the most specific, least guessable kind first.
+KINDS = ("citation", "quantity", "acronym", "model", "drug", "year")
+
+_NUMBER = r"\d+(?:[.,]\d+)?(?:\s?[–-]\s?\d+(?:[.,]\d+)?)?"
+_UNITS = (
+    r"mg/kg|mg per kg|mg/kg/h|µg/kg|μg/kg|ng/mL|mg|µg|μg|mL|ml|kg|mmHg|Hz|"
+    r"minutes?|min|hours?|days?|weeks?|months?|years?|seconds?|sessions?|infusions?|doses?|"
+    r"patients?|participants?|subjects?|adults?|studies|trials?|percent|points?|mice|rats"
+)
+_PATTERNS: dict[str, re.Pattern[str]] = {
+    # "Kenwood et al. (2019)", "Browne and Lucki (2013)", "Zarate et al., 2006"
+    "citation": re.compile(
+        r"\b(?:(?:[Dd][aeiu]|[Vv][ao]n|[Dd]er|[Dd]el|L[ae]) )*[A-Z][\w'’-]+(?: et al\.?| (?:and|&) [A-Z][\w'’-]+)?(?: \((?:19|20)\d{2}[a-z]?\)|, (?:19|20)\d{2}\b)"
+    ),
+    # "0.5 mg/kg", "230 minutes", "4–6 months", "40%"
+    "quantity": re.compile(rf"(?<![\w.]){_NUMBER}(?:\s?%|\s(?:{_UNITS})\b)"),
+    # "Montreal model", "Hamilton Depression Rating Scale"
+    "model": re.compile(r"\b(?!(?:The|A|An|This|That|Its|Their) )(?:[A-Z][\w-]+ )+(?:[Mm]odel|Scale|Inventory|Questionnaire|Index)\b"),
+    # "BDNF", "2R,6R-HNK", "NMDA", "ECT" (two capitals at least; not a capitalised word)
+    "acronym": re.compile(r"(?<![\w-])(?:\d[A-Z0-9,]*-)?[A-Z][A-Z0-9]*[A-Z][A-Z0-9]*(?:-\d+)?(?![\w-])"),
+    # "psilocybin", "esketamine", "ibogaine", "phencyclidine"
+    "drug": re.compile(
+        r"\b(?:[A-Za-z],)*[a-z][a-z-]*(?:amine|cybin|gaine|caine|azepine|azolam|oxetine|cyclidine|alopram|ipramine|"
+        r"tryptamine|naltrexone|lithium|ethanol|midazolam|propofol)s?\b",
+        re.IGNORECASE,
+    ),
+    "year": re.compile(r"(?<![\w.])(?:19|20)\d{2}(?![\w.])"),
+}
+_CAPITALISED_BEFORE = re.compile(r"[a-z,]\s[A-Z][\w-]+ $")
+_NOT_DRUGS = frozenset({"examine", "examines", "determine", "determines", "undermine", "undermines", "amine", "amines"})
+_NOT_ACRONYMS = frozenset({"II", "III", "IV", "VI", "VII", "VIII", "IX", "XI", "XII", "USA", "AND", "THE", "NOT"})
+
+
+@dataclass(frozen=True)
+class Term:
+    """A slice of a fact's text that a cloze question can hide."""
+
+    text: str
+    kind: str
+    start: int
+
+    @property
+    def key(self) -> str:
+        """Folded form: two terms with the same key are the same answer."""
+        return fold(self.text)
+
+
+def terms(text: str, topic: str = "") -> list[Term]:
+    """Every key term in `text`, in KINDS order then by position; never the page's own topic
+    (on a ketamine page every fact is about ketamine, so it tells a student nothing)."""
+    found: list[Term] = []
+    taken: list[tuple[int, int]] = []  # a slice already claimed by a more specific kind
+    topic_key = fold(topic)
+    for kind in KINDS:
+        for match in _PATTERNS[kind].finditer(text):
+            value, start = match.group(0).strip(" ,"), match.start()
+            end = start + len(value)
+            if kind == "acronym" and (value in _NOT_ACRONYMS or not 3 <= len(value) <= 12):
+                continue
+            if kind == "drug" and value.lower() in _NOT_DRUGS:
+                continue
+            if topic_key and fold(value) in (topic_key, topic_key + "s"):
+                continue
+            if kind == "citation" and _CAPITALISED_BEFORE.search(text[:start]):
+                continue  # "... Disorders Group (2021)": a group's name, not an author
+            if any(start < e and s < end for s, e in taken):  # a more specific kind has it
+                continue
+            taken.append((start, end))
+            found.append(Term(value, kind, start))
+    return found
+
+
+def key_term(text: str, topic: str = "") -> Term | None:
+    """The one term a fact's question hides: the first of the most specific kind it has, skipping
+    an acronym whose long form stands beside it (it would give the answer away)."""
+    for term in terms(text, topic):
+        if term.kind == "acronym" and _spelled_out(text, term):
+            continue
+        return term
+    return None
+
+
+def _spelled_out(text: str, term: Term) -> bool:
+    """"brain-derived neurotrophic factor (BDNF)" or "BDNF (brain-derived ...)": the words' initials
+    next to the acronym spell it."""
+    initials = "".join(c for c in term.text if c.isalpha()).lower()
+    before = re.findall(r"[A-Za-z]+", text[max(0, term.start - 80) : term.start])
+    after = re.findall(r"[A-Za-z]+", text[term.start + len(term.text) : term.start + len(term.text) + 80])
+    near = "".join(w[0] for w in before[-len(initials) :]).lower(), "".join(w[0] for w in after[: len(initials)]).lower()
+    return initials in near
