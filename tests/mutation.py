@@ -60,9 +60,9 @@ TARGETS = (
            ("looks_like_id", "fact_key_of", "fact_keys", "stored_fact_keys", "_head", "_told_apart", "repeat_key",
             "short_id"),
            ("tests/test_identity.py", "tests/test_factids.py", "tests/test_loader.py"), ("ID_LENGTH",)),
-    Target("citation-thresholds", "storage/pages/citations.py", (),
-           ("tests/test_pageformat.py", "tests/test_citations.py"),
-           ("LABEL_THRESHOLD", "BARE_COVERAGE", "BARE_PREFIX_RATIO")),
+    Target("citation-thresholds", "storage/pages/labels.py", ("CitationResolver._label_coverage",),
+           ("tests/test_citation_thresholds.py", "tests/test_citations_pinned.py", "tests/test_pageformat.py"),
+           ("LABEL_THRESHOLD", "LABEL_COVERAGE", "LABEL_WORD_RATIO", "BARE_COVERAGE", "BARE_PREFIX_RATIO")),
 )
 
 

@@ -13,9 +13,15 @@ from rapidfuzz import fuzz, process
 
 from storage.textnorm import STOP_WORDS, first_content_word, fold, words
 
-LABEL_THRESHOLD = 80.0  # below this a labelled citation is recorded unresolved
+# A labelled citation resolves when its label is found in a fact closely enough (rapidfuzz score,
+# 0-100) and says the same words: a label whose fact was deleted can still score 80 against a
+# sibling that shares its opening ("…(PCP) are synthetic drugs" vs "…(PCP) were initially
+# employed…"), and only the words tell them apart. Both pinned by tests/test_citation_thresholds.py.
+LABEL_THRESHOLD = 75.0
+LABEL_COVERAGE = 0.75  # share of the label's content words (typos forgiven) the fact must contain
+LABEL_WORD_RATIO = 85.0  # a misspelt label word still counts when this close to a word of the fact
 BARE_COVERAGE = 0.8  # share of a bare label's words found at the start of its fact
-BARE_PREFIX_RATIO = 92.0  # lowercase bare labels must match a fact's opening this closely
+BARE_PREFIX_RATIO = 94.0  # lowercase bare labels must match a fact's opening this closely (pinned by cases)
 MAX_LABEL_WORDS = 30
 EXTRACT_LIMIT = 5  # facts a labelled citation's fuzzy match reranks
 BARE_WINDOW_EXTRA = 5  # a bare label's words are looked for in its fact's first len(label) + this words
@@ -79,7 +85,20 @@ class CitationResolver:
             reverse=True,
         )
         score, neg_index = ranked[0]
-        return (-neg_index if score >= LABEL_THRESHOLD else None), round(score, 1)
+        if score < LABEL_THRESHOLD or self._label_coverage(-neg_index, content) < LABEL_COVERAGE:
+            return None, round(score, 1)
+        return -neg_index, round(score, 1)
+
+    def _label_coverage(self, index: int, content: list[str]) -> float:
+        """Share of a label's content words found among the fact's, a misspelt word counting when close."""
+        if not content:
+            return 0.0
+        words_ = self._positions_of(index)
+        found = sum(
+            1 for w in content
+            if w in words_ or process.extractOne(w, words_.keys(), scorer=fuzz.ratio, score_cutoff=LABEL_WORD_RATIO)
+        )
+        return found / len(content)
 
     def _opener(self, query: str, leads: list[int]) -> int | None:
         """The first fact that opens with the label verbatim, when the fuzzy ranking would pick it.
