@@ -36,6 +36,7 @@ from storage.pages.format import PageFormatError
 from storage.identity import fact_key_of, looks_like_id, repeat_key
 from storage.pages.records import FACT_TYPES
 from storage.search.complete import Completer
+from storage.search.fusion import fuse_related
 from storage.search.meaning.embed import embed_missing
 from storage.search.meaning.search import Meaning
 from storage.search.lexical import Filters, Searcher
@@ -49,6 +50,7 @@ from storage.textnorm import fold
 log = logging.getLogger("factbot")
 
 MAX_RESULTS = 50  # facts one query can page through
+CHECK_POOL = 20  # lexically related facts, and neighbours in meaning, a check fuses (as tuned)
 MAX_QUERY = 300  # characters of a query or filter; a longer paste is cut by every surface
 MAX_CHECK = 4000  # characters of a message checked for related facts (Discord's longest message)
 MAX_REASON = 500
@@ -273,9 +275,14 @@ class Library:
         text = text[:MAX_CHECK]
         if not text.strip():
             return CheckAnswer(text, [], Missing("text", ""), elapsed_ms=_ms(started))
-        related = await self.related.facts(text, limit)
-        views = await self.views.facts([r.rowid for r in related], guild_id)
-        results = [replace(views[r.rowid], score=r.score, match=r.match) for r in related if r.rowid in views]
+        if self.meaning_ready:  # words and meaning fused (storage/search/fusion.py)
+            lexical = [(r.rowid, r.score) for r in await self.related.facts(text, CHECK_POOL)]
+            near = await self.search.similar(text, CHECK_POOL)
+            found = [(f.rowid, f.score, f.match) for f in fuse_related(lexical, near, limit)]
+        else:
+            found = [(r.rowid, r.score, r.match) for r in await self.related.facts(text, limit)]
+        views = await self.views.facts([rowid for rowid, _, _ in found], guild_id)
+        results = [replace(views[rowid], score=score, match=match) for rowid, score, match in found if rowid in views]
         missing = None if results else Missing("related fact", text)
         return CheckAnswer(text, results, missing, elapsed_ms=_ms(started))
 

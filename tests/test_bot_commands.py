@@ -84,7 +84,7 @@ async def test_fact_autocomplete(run):
     assert any("neurogenesis" in c["name"].lower() for c in choices)
 
 
-async def test_fact_paging_only_for_the_asker(run):
+async def test_anyone_may_turn_a_public_answers_pages(run):
     requests = await run.interact("fact", [_option("query", "ketamine")], user_id=STUDENT)
     callback = requests[0]
     message = run.fake.messages[run.fake.originals[f"token-{callback.interaction_id}"]]
@@ -92,8 +92,10 @@ async def test_fact_paging_only_for_the_asker(run):
     turned = await run.click(message, "Next", user_id=STUDENT)
     assert turned[0].body["type"] == 7
     assert turned[0].body["data"]["embeds"][0]["footer"]["text"].startswith("6-10 of ")
-    refused = await run.click(message, "Next", user_id=MODERATOR)
-    assert refused[0].body["type"] == 4 and refused[0].body["data"]["flags"] & EPHEMERAL
+    # The answer is public, so its controls are everyone's (a private answer's are the asker's).
+    again = await run.click(message, "Next", user_id=MODERATOR)
+    assert again[0].body["type"] == 7
+    assert again[0].body["data"]["embeds"][0]["footer"]["text"].startswith("11-15 of ")
 
 
 async def test_fact_nothing_found_is_ephemeral_with_suggestions(run):
@@ -363,3 +365,15 @@ async def test_moderation_from_a_direct_message_is_refused_politely(run):
         assert "Only moderators" in requests[0].body["data"]["content"], name
     await run.drained()
     assert await _flag_count(run.library) == 0
+
+
+async def test_only_the_asker_may_turn_a_private_answers_pages(run):
+    for fact in (await run.library.fact("ketamine", limit=7)).results:
+        await run.library.flag(fact.id, "checking the source", "mod", GUILD)
+    requests = await run.interact("disputes", [], user_id=MODERATOR, roles=[MOD_ROLE])
+    assert requests[0].body["data"]["flags"] & EPHEMERAL
+    message = run.fake.messages[run.fake.originals[f"token-{requests[0].interaction_id}"]]
+    refused = await run.click(message, "Next", user_id=MANAGER, roles=[MOD_ROLE])
+    assert refused[0].body["type"] == 4 and "Only the person who asked" in refused[0].body["data"]["content"]
+    turned = await run.click(message, "Next", user_id=MODERATOR, roles=[MOD_ROLE])
+    assert turned[0].body["type"] == 7

@@ -98,11 +98,12 @@ def concept_choices(library) -> Callable[[discord.Interaction, str], Awaitable[l
 
 
 class Pager(discord.ui.View):
-    """Previous/Next buttons over pages rendered on demand; only the asker may turn pages."""
+    """Previous/Next buttons over pages rendered on demand: anyone may turn a public answer's pages,
+    only the asker a private one's (`owner_id` None: public)."""
 
     def __init__(
         self,
-        owner_id: int,
+        owner_id: int | None,
         total: int,
         per_page: int,
         render: Callable[[int], Awaitable[discord.Embed]],
@@ -121,7 +122,7 @@ class Pager(discord.ui.View):
         self.next.disabled = self.page >= self.pages - 1
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id == self.owner_id:
+        if self.owner_id is None or interaction.user.id == self.owner_id:
             return True
         await interaction.response.send_message("Only the person who asked can turn these pages.", ephemeral=True)
         return False
@@ -169,7 +170,7 @@ async def send_paged(
     if total <= per_page:
         await send(interaction, embeds=[first], ephemeral=ephemeral)
         return
-    pager = Pager(interaction.user.id, total, per_page, render, timeout)
+    pager = Pager(interaction.user.id if ephemeral else None, total, per_page, render, timeout)
     pager.origin = interaction
     pagers = getattr(interaction.client, "pagers", None)
     if pagers is not None:

@@ -127,6 +127,12 @@ class Searcher:
         if self.meaning is not None:
             await self._run(self.meaning.warm, self._conn)
 
+    async def similar(self, text: str, k: int = CANDIDATES) -> list[tuple[int, float]]:
+        """Up to `k` (rowid, cosine) closest in meaning to `text`; empty while meaning is not ready."""
+        if self.meaning is None or not self.meaning.ready:
+            return []
+        return await self._run(lambda: self.meaning.similar(self._conn(), text, Filters(), k))
+
     async def vocabulary(self) -> Vocabulary:
         """The cached vocabulary, rebuilt when the data has changed."""
         return await self._run(self._vocabulary)
