@@ -37,6 +37,7 @@ from storage.identity import fact_key_of, looks_like_id, repeat_key
 from storage.pages.records import FACT_TYPES
 from storage.search.complete import Completer
 from storage.search.fusion import fuse_related
+from storage.search.meaning import vectors
 from storage.search.meaning.embed import embed_missing
 from storage.search.meaning.search import Meaning
 from storage.search.lexical import Filters, Searcher
@@ -137,10 +138,7 @@ class Library:
 
     async def missing_vectors(self) -> int:
         """How many fact contents have no vector yet."""
-        async with self.conn.execute(
-            "SELECT count(DISTINCT f.key) FROM facts f WHERE f.key IS NOT NULL"
-            " AND NOT EXISTS (SELECT 1 FROM fact_vectors v WHERE v.key = f.key)"
-        ) as cursor:
+        async with self.conn.execute(vectors.COUNT_MISSING) as cursor:
             return (await cursor.fetchone())[0]
 
     async def embed_missing(

@@ -48,20 +48,21 @@ def version(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT value FROM meta WHERE name = 'vectors'").fetchone()[0]
 
 
+# Facts whose content has no vector yet: the one definition of "missing" every count and batch uses.
+WITHOUT_VECTOR = "f.key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM fact_vectors v WHERE v.key = f.key)"
+COUNT_MISSING = f"SELECT count(DISTINCT f.key) FROM facts f WHERE {WITHOUT_VECTOR}"
+
+
 def missing(conn: sqlite3.Connection, limit: int) -> list[tuple[bytes, str]]:
     """Up to `limit` (key, text) of facts whose content has no vector yet."""
     return conn.execute(
-        "SELECT f.key, min(f.text) FROM facts f WHERE f.key IS NOT NULL"
-        " AND NOT EXISTS (SELECT 1 FROM fact_vectors v WHERE v.key = f.key) GROUP BY f.key LIMIT ?",
+        f"SELECT f.key, min(f.text) FROM facts f WHERE {WITHOUT_VECTOR} GROUP BY f.key LIMIT ?",
         (limit,),
     ).fetchall()
 
 
 def count_missing(conn: sqlite3.Connection) -> int:
-    return conn.execute(
-        "SELECT count(DISTINCT f.key) FROM facts f WHERE f.key IS NOT NULL"
-        " AND NOT EXISTS (SELECT 1 FROM fact_vectors v WHERE v.key = f.key)"
-    ).fetchone()[0]
+    return conn.execute(COUNT_MISSING).fetchone()[0]
 
 
 def save(conn: sqlite3.Connection, keys: list[bytes], vectors: np.ndarray) -> None:
