@@ -123,12 +123,6 @@ async def _open(config: Config) -> Library:
                                       meaning=config.search.meaning)
 
 
-async def _with_meaning_now(library: Library) -> None:
-    """For one-shot commands: rank by meaning when every fact already has its vector."""
-    if library.meaning is not None and await library.missing_vectors() == 0:
-        await library.embed_missing()
-
-
 class _Progress:
     """A one-line progress bar on stderr: done/total and the rate."""
 
@@ -173,7 +167,7 @@ async def _console(config: Config, args: argparse.Namespace) -> int:
 async def _ask(config: Config, args: argparse.Namespace) -> int:
     library = await _open(config)
     try:
-        await _with_meaning_now(library)
+        await library.use_meaning_if_complete()  # one-shot: meaning only if nothing is missing
         console = Console(library, _operator(args), args.guild, config.bot.results_per_page, config.quiz)
         if args.line == "-":
             await run_lines(console, sys.stdin)

@@ -149,10 +149,16 @@ class Library:
         if self.meaning is None:
             return 0
         embedded = await asyncio.to_thread(embed_missing, self.path, self.meaning.encoder, progress, stop)
-        if await self.missing_vectors() == 0:
-            await self.search.warm_meaning()
-            self.meaning.ready = True
+        await self.use_meaning_if_complete()
         return embedded
+
+    async def use_meaning_if_complete(self) -> bool:
+        """Rank by meaning from now on if every fact has its vector (the index is warmed first)."""
+        if self.meaning is None or await self.missing_vectors():
+            return False
+        await self.search.warm_meaning()
+        self.meaning.ready = True
+        return True
 
     async def close(self) -> None:
         try:
