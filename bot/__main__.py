@@ -97,11 +97,11 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--include-disputed", action="store_true", help="keep disputed facts, tagged disputed")
     export.add_argument("--guild", type=int, default=0, help="whose disputes count (default: the console's)")
     export.add_argument("--out", metavar="FILE.apkg", required=True)
-    state = sub.add_parser("state", parents=[common], help="the store of flags and disputes: migrate, copy")
+    state = sub.add_parser("state", parents=[common], help="the store of flags, disputes and quiz scores: migrate, copy")
     state_sub = state.add_subparsers(dest="state_command", required=True)
     state_sub.add_parser("migrate", parents=[common], help="bring the configured state store's schema up to date")
     copy = state_sub.add_parser("copy", parents=[common],
-                                help="copy the flag history of [storage] database into a PostgreSQL store")
+                                help="copy the flag history and quiz scores of [storage] database into a PostgreSQL store")
     copy.add_argument("--to", metavar="URL", help="postgresql://... (default: [state] url)")
     generate = sub.add_parser("generate", parents=[common], help="write synthetic pages in the seed's format")
     generate.add_argument("folder", metavar="DIR")

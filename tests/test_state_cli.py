@@ -4,6 +4,7 @@ PostgreSQL whole, checked by counts; a second copy changes nothing; a foreign st
 from __future__ import annotations
 
 import asyncio
+import random
 
 import asyncpg
 
@@ -40,6 +41,34 @@ async def _history(database, url: str | None = None, moves: int = 0) -> None:
         await library.flag(facts[1], "wrong journal", "alice", GUILD)
         await library.flag(facts[2], "dubious", "alice", OTHER)
         await library.unflag(facts[2], "fine", "alice", OTHER)
+    finally:
+        await library.close()
+
+
+async def _quiz(database, url: str | None = None) -> list[int]:
+    """Two questions in GUILD, answered by three people (one question revealed); their ids."""
+    library = await Library.open(database, url)
+    try:
+        ids = []
+        for n in range(2):
+            question = await library.study.quiz(GUILD, 11, answer_seconds=600, repeat_after=0, rng=random.Random(n))
+            ids.append(question.id)
+            await library.study.answer(question.id, 21, "ana", question.cloze.answer)
+            await library.study.answer(question.id, 22, "ben", (question.cloze.answer + 1) % 4)
+        await library.study.answer(ids[0], 23, "cy", ids[0] % 4)
+        await library.study.reveal(ids[0])
+        return ids
+    finally:
+        await library.close()
+
+
+async def _quiz_state(database, url: str | None, ids: list[int]) -> tuple:
+    """The questions with their answers, and the scoreboard as each player sees it."""
+    library = await Library.open(database, url)
+    try:
+        questions = [await library.study.question(i) for i in ids]
+        boards = [await library.study.scores(GUILD, user) for user in (21, 22, 23)]
+        return questions, boards
     finally:
         await library.close()
 
@@ -93,6 +122,23 @@ def test_copy_moves_the_history_whole_and_is_idempotent(tmp_path, pg_url, capsys
     assert main(["state", "copy", "--to", pg_url, "--config", config]) == 0
     assert "nothing to copy" in capsys.readouterr().out
     assert asyncio.run(_event_count(pg_url)) == 10
+
+
+def test_copy_moves_the_quiz_scores_too(tmp_path, pg_url, capsys):
+    """Moving to PostgreSQL keeps every question, answer and score; new questions continue after them."""
+    database = tmp_path / "facts.sqlite3"
+    asyncio.run(_history(database))
+    ids = asyncio.run(_quiz(database))
+    before = asyncio.run(_quiz_state(database, None, ids))
+    assert before[1][0].top[0].correct >= 1  # there are scores to lose
+    config = _config(tmp_path, database)
+    assert main(["state", "copy", "--to", pg_url, "--config", config]) == 0
+    assert "and 2 quiz questions (5 answers, 3 scores)" in capsys.readouterr().out
+    assert asyncio.run(_quiz_state(database, pg_url, ids)) == before
+    assert main(["state", "copy", "--to", pg_url, "--config", config]) == 0
+    assert "nothing to copy" in capsys.readouterr().out
+    later = asyncio.run(_quiz(database, pg_url))
+    assert min(later) > max(ids)  # the copied ids are not handed out again
 
 
 def test_copy_refuses_a_store_holding_another_history(tmp_path, pg_url, capsys):

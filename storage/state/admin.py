@@ -2,16 +2,17 @@
 history into PostgreSQL, checked by counts.
 
 The history is replayed in order to rebuild the disputes PostgreSQL keeps one row each for, and
-the replay must end with exactly the disputes SQLite has open. Everything is written in one
-transaction that fails on any count that differs, so a copy lands whole or not at all. A store
-that already holds this very history is left as it is (running the copy twice is harmless);
-one that holds anything else is refused.
+the replay must end with exactly the disputes SQLite has open. The quiz questions, answers and
+scores go with it (storage.state.copyquiz). Everything is written in one transaction that fails
+on any count that differs, so a copy lands whole or not at all. A store that already holds this
+very history is left as it is (running the copy twice is harmless); one that holds anything else
+is refused.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import asyncpg
 
 from storage import db
 from storage.state import StateError
+from storage.state.copyquiz import QuizCounts, QuizRows, holds_these_questions, quiz_counts, read_quiz, write_quiz
 from storage.state.pgschema import migrate
 from storage.state.pgerrors import unreachable_is_polite
 from storage.state.postgres import open_pool, redact
@@ -50,12 +52,18 @@ class CopyReport:
     source: str
     target: str
     counts: Counts
-    already_there: bool = False  # the target's history starts with this one: nothing was written
+    quiz: QuizCounts
+    already_there: bool = False  # the target holds this history and these questions: nothing was written
+    quiz_only: bool = False  # the flag history was there already; only the quiz tables were copied
 
     def line(self) -> str:
+        what = f"{self.counts.line()} and {self.quiz.line()}"
         if self.already_there:
-            return f"{self.target} already holds the {self.counts.line()} of {self.source}: nothing to copy"
-        return f"copied {self.counts.line()} from {self.source} to {self.target}; counts match"
+            return f"{self.target} already holds the {what} of {self.source}: nothing to copy"
+        if self.quiz_only:
+            return (f"copied {self.quiz.line()} from {self.source} to {self.target}, which held its flag history"
+                    " already; counts match")
+        return f"copied {what} from {self.source} to {self.target}; counts match"
 
 
 @dataclass
@@ -104,32 +112,64 @@ async def migrate_store(url: str | None, sqlite_path: str | Path) -> str:
 
 
 async def copy_history(sqlite_path: str | Path, url: str) -> CopyReport:
-    """Copy the flag history of the SQLite database at `sqlite_path` into the store at `url`."""
+    """Copy the flag history and the quiz tables of the SQLite database at `sqlite_path` into the store at `url`."""
     replay = _replay(sqlite_path)
+    quiz = read_quiz(sqlite_path)
     expected = replay.counts()
+    report = CopyReport(str(sqlite_path), redact(url), expected, quiz.counts())
     pool = await open_pool(url, min_size=1, max_size=1)
     try:
         async with unreachable_is_polite(), pool.acquire() as conn:
             await migrate(conn)
             async with conn.transaction():
                 # Writers wait until the copy is done; readers go on.
-                await conn.execute("LOCK TABLE disputes, flag_events IN SHARE ROW EXCLUSIVE MODE")
-                if await _counts(conn) != Counts(0, 0, 0, 0, 0):
+                await conn.execute("LOCK TABLE disputes, flag_events, quiz_questions, quiz_answers, quiz_scores"
+                                   " IN SHARE ROW EXCLUSIVE MODE")
+                history_there = await _counts(conn) != Counts(0, 0, 0, 0, 0)
+                if history_there:
                     await _same_history(conn, replay, url)
-                    return CopyReport(str(sqlite_path), redact(url), expected, already_there=True)
-                await conn.copy_records_to_table("disputes", records=replay.disputes.values(), columns=_DISPUTE_COLUMNS)
-                await conn.copy_records_to_table("flag_events", records=replay.events, columns=_EVENT_COLUMNS)
-                for table in ("disputes", "flag_events"):
-                    # New rows continue after the copied ids.
-                    await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
-                                       f" coalesce((SELECT max(id) FROM {table}), 0) + 1, false)")
-                found = await _counts(conn)
-                if found != expected:
-                    raise CopyRefused(f"counts differ after the copy (SQLite {expected.line()}; PostgreSQL"
-                                      f" {found.line()}): rolled back, nothing was copied")
+                quiz_there = await _quiz_there(conn, quiz, url)
+                if history_there and quiz_there:
+                    return replace(report, already_there=True)
+                if not history_there:
+                    await _write_history(conn, replay)
+                if not quiz_there:
+                    await write_quiz(conn, quiz)
+                await _check_counts(conn, expected if not history_there else None, quiz.counts() if not quiz_there else None)
     finally:
         await pool.close()
-    return CopyReport(str(sqlite_path), redact(url), expected)
+    return replace(report, quiz_only=history_there)
+
+
+async def _write_history(conn: asyncpg.Connection, replay: _Replay) -> None:
+    await conn.copy_records_to_table("disputes", records=replay.disputes.values(), columns=_DISPUTE_COLUMNS)
+    await conn.copy_records_to_table("flag_events", records=replay.events, columns=_EVENT_COLUMNS)
+    for table in ("disputes", "flag_events"):
+        # New rows continue after the copied ids.
+        await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                           f" coalesce((SELECT max(id) FROM {table}), 0) + 1, false)")
+
+
+async def _quiz_there(conn: asyncpg.Connection, quiz: QuizRows, url: str) -> bool:
+    """Whether the target holds these questions already; a target holding others is refused."""
+    if await quiz_counts(conn) == QuizCounts(0, 0, 0):
+        return quiz.counts() == QuizCounts(0, 0, 0)  # nothing to copy is there already
+    if not await holds_these_questions(conn, quiz):
+        raise CopyRefused(f"{redact(url)} already holds quiz questions that are not this database's:"
+                          " copy only into an empty store (nothing was copied)")
+    return True
+
+
+async def _check_counts(conn: asyncpg.Connection, history: Counts | None, quiz: QuizCounts | None) -> None:
+    """Raise (rolling the copy back) when what was just written differs from what was read."""
+    found = await _counts(conn)
+    if history is not None and found != history:
+        raise CopyRefused(f"counts differ after the copy (SQLite {history.line()}; PostgreSQL"
+                          f" {found.line()}): rolled back, nothing was copied")
+    found_quiz = await quiz_counts(conn)
+    if quiz is not None and found_quiz != quiz:
+        raise CopyRefused(f"counts differ after the copy (SQLite {quiz.line()}; PostgreSQL"
+                          f" {found_quiz.line()}): rolled back, nothing was copied")
 
 
 def _replay(sqlite_path: str | Path) -> _Replay:
