@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        config = with_shards(load_config(args.config), getattr(args, "shards", None), getattr(args, "of", None))
+        config = with_shards(load_config(getattr(args, "config", None)), getattr(args, "shards", None), getattr(args, "of", None))
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -60,8 +60,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    # Given before or after the command: a subcommand's own default must not undo the first.
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", metavar="PATH", help="config file (default: built-in defaults)")
+    common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
+                        help="config file (default: built-in defaults)")
     parser = argparse.ArgumentParser(
         prog="python -m bot", parents=[common],
         description="factbot: a concept page as a cited study companion. With no command: the Discord bot "

@@ -107,3 +107,21 @@ def test_cli_bad_shards_exit_2(tmp_path):
     result = subprocess.run([sys.executable, "-m", "bot", "run", "--shards", "0,3", "--of", "2"],
                             cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "--shards" in result.stderr
+
+
+@pytest.mark.parametrize("before", [True, False], ids=["before the command", "after it"])
+def test_config_is_read_wherever_it_is_given(tmp_path, monkeypatch, capsys, before):
+    """`python -m bot --config F ask ...` once ignored F and wrote to ./data/: a moderator's flag
+    would have gone to a database the bot never reads."""
+    from bot.__main__ import main
+    from tests.conftest import SEED
+
+    monkeypatch.chdir(tmp_path)
+    missing = ["--config", str(tmp_path / "missing.toml")]
+    assert main([*missing, "ask", "/fact bdnf"] if before else ["ask", "/fact bdnf", *missing]) == 2
+    assert "missing.toml not found" in capsys.readouterr().err
+    config = tmp_path / "c.toml"
+    config.write_text(f'[storage]\ndatabase = "{tmp_path / "mine.sqlite3"}"\nseeds = "{SEED}"\n[search]\nmeaning = false\n')
+    given = ["--config", str(config)]
+    assert main([*given, "ask", "/fact bdnf"] if before else ["ask", "/fact bdnf", *given]) == 0
+    assert (tmp_path / "mine.sqlite3").exists() and not (tmp_path / "data").exists()
