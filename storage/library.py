@@ -304,11 +304,9 @@ class Library:
                 return await self._missing_concept(concept, as_filter=True)
         source_ids = None
         if source:
-            found = await self.search.sources(source, concept_id, limit=5)
-            if not found:
+            source_ids = await self.search.source_filter(source, concept_id)
+            if not source_ids:
                 return Missing("source", source, as_filter=True)
-            best = found[0].score
-            source_ids = tuple(s.rowid for s in found if s.score >= best - 0.05)
         return Filters(fact_type or None, concept_id, source_ids)
 
     async def _missing_concept(self, name: str, as_filter: bool = False) -> Missing:

@@ -71,6 +71,17 @@ async def test_filters(library):
     assert (await library.fact("ketamine", fact_type="gossip")).results == []
 
 
+async def test_a_source_filter_names_every_source_it_fits(library):
+    """`source:frontiers` is all three Frontiers sources (195 + 2 + 1 facts), not just the one whose
+    short title ranked it a hair above the others; the 195-fact Montreal paper was once left out."""
+    frontiers = await library.study.facts(source="frontiers")
+    assert len(frontiers) == 198
+    montreal = await library.fact("montreal", source="frontiers", limit=5)
+    assert montreal.total >= 5 and all(f.source.publisher.startswith("Frontiers") for f in montreal.results)
+    assert len(await library.study.facts(source="springer")) == 61 + 6  # two Springer sources
+    assert len(await library.study.facts(source="montreal")) == 195  # one title only
+
+
 async def test_autocomplete_limits(library):
     for partial in ("ket", "bdn", "neurog", "x" * 300, "😀"):
         choices = await library.complete.facts(partial)

@@ -152,6 +152,10 @@ class Searcher:
         """Sources ranked by title, domain, publisher, authors and year (rowid = source id)."""
         return await self._run(self._sources, query, concept_id, limit)
 
+    async def source_filter(self, query: str, concept_id: int | None = None) -> tuple[int, ...]:
+        """The ids of the sources a `source:` filter names; () when none matches."""
+        return await self._run(self._source_filter, query, concept_id)
+
     async def suggest(self, query: str, limit: int = 3) -> list[str]:
         """Up to `limit` corpus words or source titles close to what was typed."""
         return await self._run(self._suggest, query, limit)
@@ -363,22 +367,37 @@ class Searcher:
     # -- sources ----------------------------------------------------------------------------
 
     def _sources(self, query: str, concept_id: int | None, limit: int) -> list[Scored]:
+        scored = [Scored(source_id, score) for source_id, _, score in self._weighed_sources(query, concept_id)]
+        scored.sort(key=lambda s: (-s.score, s.rowid))
+        return scored[:limit]
+
+    def _source_filter(self, query: str, concept_id: int | None) -> tuple[int, ...]:
+        """Every source answering the words as fully as the best one does ("frontiers" names all
+        three Frontiers sources, not the one whose shorter title ranks it first)."""
+        weighed = self._weighed_sources(query, concept_id)
+        best = max((coverage for _, coverage, _ in weighed), default=0.0)
+        if best <= 0:
+            return ()
+        return tuple(sorted(source_id for source_id, coverage, _ in weighed if coverage >= best - 1e-9))
+
+    def _weighed_sources(self, query: str, concept_id: int | None) -> list[tuple[int, float, float]]:
+        """(source id, share of the query's words it answers, ranking score) of the matching sources."""
         vocab = self._vocabulary()
         plan = self.plan(query, vocab)
         if plan.empty:
             return []
         rows = self._matching_sources(plan, concept_id, 200)
         typed = " ".join(g.typed for g in plan.groups)
-        scored = []
+        weighed = []
         for position, (source_id, title, domain, publisher, authors, date) in enumerate(rows):
             people = " ".join(json.loads(authors))
             text = f"{title} {domain} {publisher} {people} {date or ''}"
-            coverage = _score(plan, (words(f"{title} {domain}"), words(f"{publisher} {people} {date or ''}")), 0.0)
+            fields = (words(f"{title} {domain}"), words(f"{publisher} {people} {date or ''}"))
+            found, total = covered(plan.groups, *fields)
             closeness = fuzz.token_set_ratio(typed, fold(text)) / 100
-            score = 0.6 * coverage + 0.3 * closeness + 0.1 * (1 - position / len(rows))
-            scored.append(Scored(source_id, round(score, 2)))
-        scored.sort(key=lambda s: (-s.score, s.rowid))
-        return scored[:limit]
+            score = 0.6 * _score(plan, fields, 0.0) + 0.3 * closeness + 0.1 * (1 - position / len(rows))
+            weighed.append((source_id, found / total if total else 0.0, round(score, 2)))
+        return weighed
 
     # -- did you mean -----------------------------------------------------------------------
 
