@@ -104,6 +104,12 @@ class FactAnswer:
     corrections: dict[str, str] = field(default_factory=dict)
     exact: bool = False  # the query was a fact id
     elapsed_ms: float = 0.0
+    capped: bool = False  # more facts match than one search ranks: `total` is the best MAX_RESULTS
+
+    @property
+    def of_total(self) -> str:
+        """How many results there are, in words: "17", or "the best 50" when more match."""
+        return f"the best {self.total}" if self.capped else str(self.total)
 
     @property
     def suggestions(self) -> list[str]:

@@ -263,7 +263,8 @@ class Library:
         views = await self.views.facts([s.rowid for s in page], guild_id)
         results = [replace(views[s.rowid], score=s.score, match=s.match) for s in page if s.rowid in views]
         missing = None if scored else Missing("fact", query, nearest=tuple(await self.search.suggest(query)))
-        return FactAnswer(query, results, len(scored), offset, missing, plan.corrections, elapsed_ms=_ms(started))
+        return FactAnswer(query, results, len(scored), offset, missing, plan.corrections, elapsed_ms=_ms(started),
+                          capped=len(scored) >= MAX_RESULTS)
 
     async def fact_by_id(self, fact_id: str, guild_id: int | None = None) -> FactView | None:
         """One fact by id (case-insensitive), or None."""

@@ -163,3 +163,18 @@ async def test_the_exact_form_ranks_a_little_above_a_related_form(library):
 async def test_symbols_and_notations_are_the_same(library, query, pattern):
     results = (await library.fact(query, limit=5)).results
     assert results and re.search(pattern, results[0].text), (query, results[0].text[:80] if results else None)
+
+
+async def test_a_capped_total_says_so(library):
+    """Every fact says "ketamine": a search ranks the best MAX_RESULTS and must not call them all."""
+    from bot.render import jsonview, text
+    from storage.library import MAX_RESULTS
+
+    many = await library.fact("ketamine", limit=5)
+    assert many.capped and many.total == MAX_RESULTS
+    assert text.fact_answer(many).splitlines()[0] == f"1-5 of the best {MAX_RESULTS} for 'ketamine'"
+    assert jsonview.fact_answer_json(many)["capped"] is True
+    past = await library.fact("ketamine", offset=MAX_RESULTS, limit=5)
+    assert "these were the best" in text.fact_answer(past)
+    few = await library.fact("bdnf", limit=5)
+    assert not few.capped and f"of {few.total} for" in text.fact_answer(few)

@@ -91,7 +91,7 @@ def fact_list(answer: FactAnswer) -> discord.Embed:
         colour=DISPUTED_COLOUR if any(f.disputed for f in answer.results) else COLOUR,
     )
     first = answer.offset + 1
-    embed.set_footer(text=f"{first}-{answer.offset + len(answer.results)} of {answer.total}")
+    embed.set_footer(text=f"{first}-{answer.offset + len(answer.results)} of {answer.of_total}")
     return _fact_fields(embed, answer.results, first)
 
 

@@ -59,6 +59,7 @@ def fact_answer_json(answer: FactAnswer) -> dict[str, Any]:
         "query": answer.query,
         "results": [fact_json(f) for f in answer.results],
         "total": answer.total,
+        "capped": answer.capped,  # more facts match: total is the best ones, the most one search ranks
         "offset": answer.offset,
         "exact": answer.exact,
         "corrections": answer.corrections,

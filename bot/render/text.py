@@ -54,9 +54,12 @@ def fact_answer(answer: FactAnswer) -> str:
     if answer.missing:
         return missing(answer.missing)
     if not answer.results:
+        if answer.capped:
+            return (f"No more results: these were the best {answer.total} for {answer.query!r}; add words, type: or"
+                    " source: to narrow it.")
         return f"No more results: {answer.total} in all for {answer.query!r}."
     first = answer.offset + 1
-    header = f"{first}-{answer.offset + len(answer.results)} of {answer.total} for {answer.query!r}"
+    header = f"{first}-{answer.offset + len(answer.results)} of {answer.of_total} for {answer.query!r}"
     if answer.corrections:
         header += " (searched " + ", ".join(f"{k} → {v}" for k, v in answer.corrections.items()) + ")"
     blocks = [fact_block(f, first + i) for i, f in enumerate(answer.results)]
