@@ -117,6 +117,9 @@ async def test_source_detail_and_listing(run):
     assert "Oxford University Press" in detail["description"]
     listing = (await run.interact("source", []))[0].body["data"]["embeds"][0]
     assert listing["footer"]["text"] == "1-10 of 14"
+    # Words that fit several sources list them all, as the console does (only the first showed).
+    several = (await run.interact("source", [_option("query", "frontiers")]))[0].body["data"]["embeds"][0]
+    assert several["footer"]["text"] == "1-3 of 3" and several["description"].count("Frontiers") == 3
 
 
 async def test_synthesis_within_limits_and_perspective(run):

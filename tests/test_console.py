@@ -112,6 +112,14 @@ def test_cli_ask_json_subprocess(tmp_path):
     data = json.loads(result.stdout)
     assert data["results"][0]["text"].startswith("Grunebaum et al. (2017)")
 
+    # A reader that stops early (`| head -1`) is no error of ours: no traceback.
+    reader = subprocess.Popen(["head", "-c", "10"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    piped = subprocess.run([sys.executable, "-m", "bot", "ask", "--config", str(config), "--json", "/synthesis"],
+                           cwd=ROOT, stdout=reader.stdin, stderr=subprocess.PIPE, text=True, timeout=60)
+    reader.stdin.close()
+    reader.wait(timeout=10)
+    assert "Traceback" not in piped.stderr and "BrokenPipe" not in piped.stderr, piped.stderr
+
 
 @pytest.mark.parametrize("line, named", [
     ("/fact bdnf type:clam", "No type “clam”; types are claim, measurement, reference, procedure, account, "

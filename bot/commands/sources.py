@@ -29,22 +29,19 @@ def setup(bot: FactBot) -> None:
         concept: app_commands.Range[str, 1, _CONCEPT] | None = None,
     ) -> None:
         guild = interaction.guild_id or 0
-        if query:
-            answer = await in_time(interaction, library.source(query, concept=concept, guild_id=guild, limit=1))
-            if answer.missing:
-                await send(interaction, content=embeds.missing(answer.missing), ephemeral=True)
-            else:
-                await send(interaction, embeds=[embeds.source_detail(answer.results[0])])
-            return
 
         async def page(number: int) -> discord.Embed:
-            listed = await library.source(None, concept=concept, guild_id=guild, offset=number * LIST_PAGE, limit=LIST_PAGE)
+            listed = await library.source(query, concept=concept, guild_id=guild, offset=number * LIST_PAGE, limit=LIST_PAGE)
             return embeds.source_list(listed)
 
-        answer = await in_time(interaction, library.source(None, concept=concept, guild_id=guild, limit=LIST_PAGE))
+        answer = await in_time(interaction, library.source(query, concept=concept, guild_id=guild, limit=LIST_PAGE))
         if answer.missing:
             await send(interaction, content=embeds.missing(answer.missing), ephemeral=True)
             return
+        if query and answer.total == 1:  # the one source asked for, in full
+            await send(interaction, embeds=[embeds.source_detail(answer.results[0])])
+            return
+        # Every source the words fit ("frontiers" is three), in pages, as the console lists them.
         await send_paged(interaction, embeds.source_list(answer), answer.total, LIST_PAGE, page,
                          bot.config.bot.page_timeout)
 
