@@ -37,6 +37,9 @@ async def test_every_fact_of_the_bundled_page(library):
             assert distractor in kinds[q.kind], (q.kind, distractor)
             assert fold(distractor) not in fold(text), (q.fact_id, distractor)
     assert {q.kind for q in made} >= {"citation", "quantity", "acronym", "model", "year"}
+    # An acronym beside its long form gives itself away: "phencyclidine (_____)" was asked 16 times.
+    given_away = [q.prompt for q in made if q.kind == "acronym" and f"({BLANK})" in q.prompt]
+    assert given_away == []
 
 
 async def test_deterministic_disputed_skipped_and_no_repeat(library):

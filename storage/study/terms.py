@@ -94,10 +94,17 @@ def key_term(text: str, topic: str = "") -> Term | None:
 
 
 def _spelled_out(text: str, term: Term) -> bool:
-    """"brain-derived neurotrophic factor (BDNF)" or "BDNF (brain-derived ...)": the words' initials
-    next to the acronym spell it."""
+    """"brain-derived neurotrophic factor (BDNF)", "phencyclidine (PCP)" or "BDNF (brain-derived
+    ...)": an acronym in brackets right after words, or followed by words in brackets, is defined
+    by them (however its letters map to theirs); so is one whose neighbours' initials spell it."""
+    end = term.start + len(term.text)
+    bracketed = text[term.start - 1 : term.start] == "(" and text[end : end + 1] == ")"
+    if bracketed and text[: term.start - 1].rstrip()[-1:].isalnum():
+        return True
+    if re.match(r"\s*\([^)]*[A-Za-z]{3}", text[end:]):
+        return True
     initials = "".join(c for c in term.text if c.isalpha()).lower()
     before = re.findall(r"[A-Za-z]+", text[max(0, term.start - 80) : term.start])
-    after = re.findall(r"[A-Za-z]+", text[term.start + len(term.text) : term.start + len(term.text) + 80])
+    after = re.findall(r"[A-Za-z]+", text[end : end + 80])
     near = "".join(w[0] for w in before[-len(initials) :]).lower(), "".join(w[0] for w in after[: len(initials)]).lower()
     return initials in near
