@@ -40,6 +40,10 @@ async def test_every_fact_of_the_bundled_page(library):
     # An acronym beside its long form gives itself away: "phencyclidine (_____)" was asked 16 times.
     given_away = [q.prompt for q in made if q.kind == "acronym" and f"({BLANK})" in q.prompt]
     assert given_away == []
+    # A named model or scale hides its name, not its noun: "model" alone once picked the answer.
+    nouns = {"model", "scale", "inventory", "questionnaire", "index"}
+    named = [q for q in made if q.kind == "model"]
+    assert named and all(c.split()[-1].lower() not in nouns for q in named for c in q.choices)
 
 
 async def test_deterministic_disputed_skipped_and_no_repeat(library):

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from storage.study.terms import Term, key_term, terms
+from storage.study.terms import Term, hideable_terms, terms
 from storage.textnorm import fold
 
 BLANK = "_____"
@@ -58,11 +58,12 @@ class TermPool:
 
 def cloze(fact: StudyFact, pool: TermPool, rng: random.Random) -> Cloze | None:
     """The fact's cloze question, or None when it has no key term or too few distractors."""
-    term = key_term(fact.text, fact.concept)
-    if term is None:
-        return None
-    distractors = _distractors(fact, term, pool, rng)
-    if len(distractors) < CHOICES - 1:
+    # The most specific term with three distractors; one without them gives way to the next.
+    for term in hideable_terms(fact.text, fact.concept):
+        distractors = _distractors(fact, term, pool, rng)
+        if len(distractors) == CHOICES - 1:
+            break
+    else:
         return None
     choices = [term.text, *distractors]
     rng.shuffle(choices)

@@ -79,6 +79,10 @@ def terms(text: str, topic: str = "") -> list[Term]:
             if any(start < e and s < end for s, e in taken):  # a more specific kind has it
                 continue
             taken.append((start, end))
+            if kind == "model":
+                # The name only: "The _____ model" among "Montreal model" and three scales was
+                # answered by the word "model" alone; "Montreal", "Hood Mysticism", ... are not.
+                value = value.rsplit(" ", 1)[0]
             found.append(Term(value, kind, start))
     return found
 
@@ -86,11 +90,12 @@ def terms(text: str, topic: str = "") -> list[Term]:
 def key_term(text: str, topic: str = "") -> Term | None:
     """The one term a fact's question hides: the first of the most specific kind it has, skipping
     an acronym whose long form stands beside it (it would give the answer away)."""
-    for term in terms(text, topic):
-        if term.kind == "acronym" and _spelled_out(text, term):
-            continue
-        return term
-    return None
+    return next(iter(hideable_terms(text, topic)), None)
+
+
+def hideable_terms(text: str, topic: str = "") -> list[Term]:
+    """The terms a question may hide, best first (an acronym beside its long form never)."""
+    return [t for t in terms(text, topic) if not (t.kind == "acronym" and _spelled_out(text, t))]
 
 
 def _spelled_out(text: str, term: Term) -> bool:
