@@ -174,5 +174,7 @@ async def test_deck_notes_fields_guids_and_disputes(library, tmp_path):
     kept = await library.study.export("ketamine", guild_id=5, include_disputed=True)
     tagged = [n for n in _notes(kept.data, tmp_path, "kept") if n[1].split("\x1f")[-1] == fact_id]
     assert kept.notes == 285 and "disputed" in tagged[0][2].split()
+    # ...and says so on the card itself, with the moderator's reason (a tag is unseen while studying).
+    assert "Disputed by a moderator of this server: overstated" in tagged[0][1]
     by_source = await library.study.export(source="yaden", fact_type="claim")
     assert 0 < by_source.notes < 50 and by_source.filename.endswith(".apkg")

@@ -17,7 +17,8 @@ from storage.study.terms import key_term
 CLOZE_MODEL_ID = 1_607_392_319
 BASIC_MODEL_ID = 1_607_392_320
 _CITATION = "<hr><div class=citation>{{Citation}}</div><div class=factid>fact {{Fact id}}</div>"
-_CSS = ".card { font-family: sans-serif; font-size: 20px; } .citation, .factid { font-size: 14px; color: #555; }"
+_CSS = (".card { font-family: sans-serif; font-size: 20px; } .citation, .factid { font-size: 14px; color: #555; }"
+        " .disputed { font-size: 14px; color: #b00; }")
 
 CLOZE_MODEL = genanki.Model(
     CLOZE_MODEL_ID, "factbot cloze",
@@ -50,11 +51,19 @@ def citation_html(fact: FactView) -> str:
     return " — ".join(parts)
 
 
+def _dispute_html(fact: FactView) -> str:
+    """A disputed fact says so on its card (a tag alone is invisible while studying)."""
+    if not fact.disputed:
+        return ""
+    reasons = "; ".join(html.escape(r) for r in fact.dispute_reasons) or "no reason given"
+    return f"<div class=disputed>Disputed by a moderator of this server: {reasons}</div>"
+
+
 def fact_note(fact: FactView) -> genanki.Note:
     """A cloze note on the fact's key term, or a basic card asking what the source reports."""
     tags = [_tag(fact.type), _tag(fact.concept)] + (["disputed"] if fact.disputed else [])
     term = key_term(fact.text, fact.concept)
-    citation = citation_html(fact)
+    citation = citation_html(fact) + _dispute_html(fact)
     if term is not None:
         text = html.escape(fact.text[: term.start]) + "{{c1::" + html.escape(term.text) + "}}" \
             + html.escape(fact.text[term.start + len(term.text) :])
