@@ -178,3 +178,8 @@ async def test_a_capped_total_says_so(library):
     assert "these were the best" in text.fact_answer(past)
     few = await library.fact("bdnf", limit=5)
     assert not few.capped and f"of {few.total} for" in text.fact_answer(few)
+
+
+async def test_the_link_a_source_shows_finds_it(library):
+    assert (await library.source("https://frontiersin.org")).total == 2  # the two on that domain
+    assert (await library.source("https://www.nature.com")).results[0].source.title.startswith("Neuroimaging")

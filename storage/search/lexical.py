@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import re
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -383,7 +384,7 @@ class Searcher:
     def _weighed_sources(self, query: str, concept_id: int | None) -> list[tuple[int, float, float]]:
         """(source id, share of the query's words it answers, ranking score) of the matching sources."""
         vocab = self._vocabulary()
-        plan = self.plan(query, vocab)
+        plan = self.plan(_URL_PREFIX.sub(" ", query), vocab)  # the link /source prints finds its source
         if plan.empty:
             return []
         rows = self._matching_sources(plan, concept_id, 200)
@@ -419,6 +420,9 @@ class Searcher:
             ):
                 suggestions.append(vocab.source_titles[index])
         return list(dict.fromkeys(s for s in suggestions if s != " ".join(typed)))[:limit]
+
+
+_URL_PREFIX = re.compile(r"\b(?:https?://|www\.)", re.IGNORECASE)
 
 
 def _cite_words(title: str, domain: str, publisher: str, authors: str, date: str | None) -> list[str]:
