@@ -160,7 +160,19 @@ class Console:
         return await self._moderate(c, self.library.flag)
 
     async def unflag(self, c: Command) -> Answer:
-        return await self._moderate(c, self.library.unflag)
+        try:
+            return await self._moderate(c, self.library.unflag)
+        except Refusal as refusal:
+            raise Refusal(str(refusal) + await self._disputed_elsewhere(c.get("fact"))) from None
+
+    async def _disputed_elsewhere(self, fact: str | None) -> str:
+        """Where the fact is disputed instead: /disputes lists every guild's, /unflag acts in one."""
+        if self.guild_id is not None or not fact:
+            return ""
+        guilds = sorted({d.guild_id for d in await self.library.disputes(None) if d.fact_id == fact.strip().lower()})
+        if not guilds:
+            return ""
+        return f" It is disputed in guild {', '.join(map(str, guilds))}: add --guild {guilds[0]} to unflag it there."
 
     async def _moderate(self, c: Command, act: Callable[..., Awaitable[FlagResult]]) -> Answer:
         try:

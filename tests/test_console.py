@@ -176,3 +176,13 @@ async def test_console_refuses_a_reason_that_says_nothing(library, reason):
     fact_id = (await library.fact("bdnf")).results[0].id
     data, rendered = await Console(library, "mod").run(f"/flag {fact_id} {reason}")
     assert "error" in data and await library.disputes() == []
+
+
+async def test_unflag_without_its_guild_says_where_the_dispute_is(library):
+    """The console lists every guild's disputes but acts in one: it says which to name."""
+    fact_id = (await library.fact("bdnf")).results[0].id
+    await Console(library, "mod", guild_id=42).run(f"/flag {fact_id} reason:overstated claim")
+    _, told = await Console(library, "mod").run(f"/unflag {fact_id} reason:checked it")
+    assert "not disputed here" in told and "disputed in guild 42: add --guild 42" in told
+    _, done = await Console(library, "mod", guild_id=42).run(f"/unflag {fact_id} reason:checked it")
+    assert done.startswith("Resolved the dispute")
