@@ -51,6 +51,7 @@ class Missing:
     nearest: tuple[str, ...] = ()  # the closest things that do exist (did you mean)
     as_filter: bool = False  # a filter of a search named nothing, so nothing was searched
     scope: str = ""  # the concept a perspective number was asked of
+    filtered_out: bool = False  # the words find facts, but none the filters allow
 
     @property
     def message(self) -> str:
@@ -67,6 +68,9 @@ class Missing:
             text = f"No {self.what} “{asked}”; {self.what}s are {', '.join(self.choices)}."
         elif self.as_filter:
             text = f"No {self.what} matches the filter “{asked}”, so nothing was searched."
+        elif self.filtered_out:
+            return (f"No {self.what} matches “{asked}” with these filters, though some do without them:"
+                    " drop type:, source: or concept: to see them.")
         else:
             text = f"No {self.what} matches “{asked}”."
         if self.nearest:

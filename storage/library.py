@@ -262,9 +262,21 @@ class Library:
         page = scored[offset : offset + limit]
         views = await self.views.facts([s.rowid for s in page], guild_id)
         results = [replace(views[s.rowid], score=s.score, match=s.match) for s in page if s.rowid in views]
-        missing = None if scored else Missing("fact", query, nearest=tuple(await self.search.suggest(query)))
+        missing = None if scored else await self._nothing_found(query, filters, mode)
         return FactAnswer(query, results, len(scored), offset, missing, plan.corrections, elapsed_ms=_ms(started),
                           capped=len(scored) >= MAX_RESULTS)
+
+    async def _nothing_found(self, query: str, filters: Filters, mode: str) -> Missing:
+        """Why a search found nothing: its filters, when the words alone find facts; else the
+        words, with did-you-mean suggestions that find something under the same filters."""
+        narrowed = filters != Filters()
+        if narrowed and (await self.search.facts(query, Filters(), limit=1, mode=mode))[0]:
+            # The words themselves are the suggestion: on Discord its button searches unfiltered.
+            return Missing("fact", query, nearest=(" ".join(query.split())[:100],), filtered_out=True)
+        suggestions = await self.search.suggest(query)
+        if narrowed:  # "blindfolds" for "blindfold type:account" found nothing either
+            suggestions = [s for s in suggestions if (await self.search.facts(s, filters, limit=1, mode=mode))[0]]
+        return Missing("fact", query, nearest=tuple(suggestions))
 
     async def fact_by_id(self, fact_id: str, guild_id: int | None = None) -> FactView | None:
         """One fact by id (case-insensitive), or None."""
