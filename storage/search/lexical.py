@@ -240,7 +240,10 @@ class Searcher:
         if not alternatives:
             return None
         df = min(vocab.documents, sum(_alt_df(a, vocab) for a in alternatives))
-        weight = max(vocab.idf(_alt_df(a, vocab)) for a in alternatives if a.weight >= 0.9 * max(x.weight for x in alternatives))
+        # The group is as informative as the facts it matches are few: the best alternatives
+        # together ("effects" with "effect", "effective"), not the rarest of them alone.
+        best = max(a.weight for a in alternatives)
+        weight = vocab.idf(min(vocab.documents, sum(_alt_df(a, vocab) for a in alternatives if a.weight >= 0.9 * best)))
         return Group(typed, tuple(dict.fromkeys(alternatives)), df, weight)
 
     # -- facts ------------------------------------------------------------------------------
