@@ -41,6 +41,8 @@ CANDIDATES = 60
 RANKABLE_DF = 4_000  # above this many matches bm25 ordering costs more than it is worth
 FUZZY_WORD = 0.85  # rapidfuzz ratio for a word in a fact to count as a near match
 FAMILY_WEIGHT = 0.9  # another form of a typed word counts a little less than the form typed
+# A word whose family key extends the typed word's counts 0.8-0.9, the closer in spelling the more.
+EXTENDED_WEIGHT = 0.8
 SEARCH_THREADS = 2  # one search's SQL (the GIL released) overlaps another's ranking
 CITED_SOURCES, CITED_FACTS = 2, 20  # facts taken from sources whose citation matches the query
 SOURCE_MATCH = 40.0  # a source's citation must answer this much of the query (score 0-100)
@@ -233,6 +235,12 @@ class Searcher:
                 alternatives += [Alternative((term,), 0.9 * score) for term, score in fixes]
                 if fixes:
                     corrections[word] = fixes[0][0]
+            # A word with no family in the corpus and no close spelling may still be a form the
+            # stemmer cut shorter than the corpus's forms ("inflamed" -> "inflam", "inflammation"
+            # -> "inflamm").
+            if not alternatives:
+                alternatives += [Alternative((w,), EXTENDED_WEIGHT + 0.1 * fuzz.ratio(word, w) / 100)
+                                 for w in vocab.extended(word)]
         for long in sorted(vocab.acronym_long.get(typed.replace(" ", ""), ())):
             alternatives.append(Alternative(tuple(long.split()), 0.95))
         for short in sorted(vocab.long_acronym.get(typed, ())):

@@ -49,6 +49,10 @@ class Vocabulary:
         """Corpus words of the same family as `word` (other forms, British/American spellings)."""
         return self.forms.family(word) if self.forms else []
 
+    def extended(self, word: str) -> list[str]:
+        """Corpus words whose family key extends `word`'s ("inflamed" -> "inflammation")."""
+        return self.forms.extended(word) if self.forms else []
+
     @classmethod
     def load(cls, conn: sqlite3.Connection) -> Vocabulary:
         """Read the vocabulary of the fact index and the learned acronyms."""

@@ -9,6 +9,7 @@ made American ("anaesthetics" -> "anesthetics" -> "anesthet"), so "neurotoxic" f
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterable
 from itertools import combinations
@@ -33,6 +34,9 @@ _SPELLING = (
     (re.compile(r"(?<=..)ys(e|es|ed|ing)$"), r"yz\1"),  # analyse
     (re.compile(r"(?<=...)tre(s?)$"), r"ter\1"),  # centre, litre
 )
+# A key shorter than this extends to unrelated words ("cell" -> "cellular", "celebr...").
+MIN_EXTENDED_KEY = 5
+MAX_EXTENDED = 12
 _GLUED = re.compile(r"\d+|[^\W\d_]+")
 
 
@@ -45,6 +49,7 @@ class WordForms:
         alphabetic = [t for t in terms if t.isalpha()]
         for term, key in zip(alphabetic, self.keys(alphabetic)):
             self.families.setdefault(key, []).append(term)
+        self._sorted_keys = sorted(self.families)
 
     def keys(self, words: list[str]) -> list[str]:
         """Each word's family key: its stem after American spelling."""
@@ -55,6 +60,22 @@ class WordForms:
         if not word.isalpha():
             return []
         return [w for w in self.families.get(self.keys([word])[0], ()) if w != word]
+
+    def extended(self, word: str, limit: int = MAX_EXTENDED) -> list[str]:
+        """Corpus words whose family key extends `word`'s (at least MIN_EXTENDED_KEY letters):
+        the stemmer cuts "inflamed" to "inflam" but "inflammation" to "inflamm", so two forms of
+        one word can miss each other's family. Meant for a word with no family in the corpus."""
+        if not word.isalpha():
+            return []
+        key = self.keys([word])[0]
+        if len(key) < MIN_EXTENDED_KEY:
+            return []
+        found: list[str] = []
+        for other in self._sorted_keys[bisect.bisect_left(self._sorted_keys, key):]:
+            if not other.startswith(key) or len(found) >= limit:
+                break
+            found.extend(w for w in self.families[other] if w != word)
+        return found[:limit]
 
 
 def american(word: str) -> str:
