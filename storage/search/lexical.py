@@ -28,7 +28,7 @@ from rapidfuzz import fuzz, process
 
 from storage.db import connect_sync
 from storage.textnorm import STOP_WORDS, fold, words
-from storage.search.fusion import MEANING_FLOOR, fuse, query_kind
+from storage.search.fusion import MEANING_FLOOR, evidence, fuse, meaning_text, query_kind
 from storage.search.meaning.search import Meaning
 from storage.search.vocabulary import Vocabulary
 from storage.search.wordforms import greek_twin, unglued
@@ -272,11 +272,16 @@ class Searcher:
         scored, plan = self._facts(query, filters, max(limit, CANDIDATES), False)
         if self.meaning is None or not self.meaning.ready:
             return scored[:limit], plan
-        near = self.meaning.similar(self._conn(), query, filters, CANDIDATES)
+        vocab = self._vocabulary()
+        text = meaning_text(query, vocab.df, vocab.documents)
+        found = self.meaning.near(self._conn(), text, filters, CANDIDATES, [] if mode == "meaning" else [s.rowid for s in scored])
         if mode == "meaning":
-            return [Scored(r, round(100 * c, 2), "meaning") for r, c in near if c >= MEANING_FLOOR][:limit], plan
-        kind = query_kind(query, set(self._vocabulary().acronym_long))
-        fused = fuse([(s.rowid, s.score) for s in scored], near, kind, limit)
+            if not found.found or found.found[0][1] < MEANING_FLOOR:
+                return [], plan
+            return [Scored(r, round(100 * c, 2), "meaning") for r, c in found.found
+                    if evidence(c, found.mean, found.deviation) > 0][:limit], plan
+        kind = query_kind(query, set(vocab.acronym_long))
+        fused = fuse([(s.rowid, s.score) for s in scored], found.found, found.also, found.mean, found.deviation, kind, limit)
         return [Scored(f.rowid, f.score, f.match) for f in fused], plan
 
     def _facts(
