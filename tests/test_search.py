@@ -145,6 +145,20 @@ def test_a_form_the_stemmer_cuts_shorter_extends_to_the_corpus_forms():
     assert forms.extended("cell") == []  # "cell" is too short a key: "cellular", "celebrate"
 
 
+def test_an_everyday_word_extends_by_derivational_suffixes_only():
+    forms = WordForms(["stronger", "demonstrated", "demonstrates", "numbers"])
+    assert forms.extended("strong", everyday=True) == ["stronger"]
+    assert forms.extended("demon", everyday=True) == []  # its key would reach "demonstrated"
+    assert forms.extended("demon") == ["demonstrated", "demonstrates"]  # a technical word's would
+    assert forms.extended("numb", everyday=True) == []  # four letters: "numbers" is chance
+
+
+async def test_an_everyday_word_the_page_lacks_is_no_typo(library):
+    answer = await library.fact("chemotherapy")  # not "psychotherapy" misspelt
+    assert answer.corrections == {} and answer.results == []
+    assert (await library.fact("schizofrenia")).corrections == {"schizofrenia": "schizophrenia"}
+
+
 async def test_the_exact_form_ranks_a_little_above_a_related_form(library):
     results = (await library.fact("dissociative", limit=20)).results
     exact = [i for i, f in enumerate(results) if "dissociative" in f.text.lower()]

@@ -239,8 +239,9 @@ class Searcher:
             completions = [c for c in vocab.completions(word) if c != word] if last and len(word) >= 2 else []
             alternatives += [Alternative((c,), 0.9) for c in completions]
             # A word is corrected only when neither it nor any word of its family is in the corpus
-            # (a word being typed is not a typo yet).
-            if not alternatives:
+            # (a word being typed is not a typo yet), and when it is no everyday English word: the
+            # page not using "meditation" makes it no typo of "medication".
+            if not alternatives and word not in vocab.english:
                 fixes = vocab.corrections(word)
                 alternatives += [Alternative((term,), 0.9 * score) for term, score in fixes]
                 if fixes:
