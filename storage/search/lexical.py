@@ -41,6 +41,7 @@ CANDIDATES = 60
 RANKABLE_DF = 4_000  # above this many matches bm25 ordering costs more than it is worth
 FUZZY_WORD = 0.85  # rapidfuzz ratio for a word in a fact to count as a near match
 FAMILY_WEIGHT = 0.9  # another form of a typed word counts a little less than the form typed
+LONE_LETTER = 0.25  # of its idf, for a one-letter word: it matters in a notation, hardly alone
 # A typed word the corpus has in no form weighs as much as a word no fact has (idf at df 0).
 UNMATCHED_WEIGHT = 1.0
 # A word whose family key extends the typed word's counts 0.8-0.9, the closer in spelling the more.
@@ -244,6 +245,9 @@ class Searcher:
             if not alternatives and word not in vocab.english:
                 fixes = vocab.corrections(word)
                 alternatives += [Alternative((term,), 0.9 * score) for term, score in fixes]
+                # The word meant brings its family, as a word typed right would.
+                alternatives += [Alternative((w,), 0.9 * score * FAMILY_WEIGHT)
+                                 for term, score in fixes for w in vocab.family(term)]
                 if fixes:
                     corrections[word] = fixes[0][0]
             # A word with no family in the corpus and no close spelling may still be a form the
@@ -258,13 +262,20 @@ class Searcher:
             alternatives.append(Alternative((short,), 0.95))
         if not alternatives:
             return None
+        strongest: dict[tuple[str, ...], Alternative] = {}
+        for a in alternatives:  # one alternative per phrase, at its highest weight, in first-seen order
+            if a.words not in strongest or a.weight > strongest[a.words].weight:
+                strongest[a.words] = a
+        alternatives = list(strongest.values())
         df = min(vocab.documents, sum(_alt_df(a, vocab) for a in alternatives))
         # The group is as informative as the facts it matches are few: the best alternatives
         # together ("effects" with "effect", "effective"), not the rarest of them alone.
         best = [a for a in alternatives if a.weight >= 0.9 * max(x.weight for x in alternatives)]
         weight = vocab.idf(min(vocab.documents, sum(_alt_df(a, vocab) for a in best)))
         peak = max(vocab.idf(_alt_df(a, vocab)) for a in best)
-        return Group(typed, tuple(dict.fromkeys(alternatives)), df, weight, peak)
+        if len(typed) == 1 and typed.isalpha():
+            weight *= LONE_LETTER  # "n" of "n n dimethyltryptamine": a letter alone names little
+        return Group(typed, tuple(alternatives), df, weight, peak)
 
     # -- facts ------------------------------------------------------------------------------
 
