@@ -58,9 +58,11 @@ def test_fusion_reads_meaning_for_facts_found_by_words_and_ignores_a_query_near_
     # Fact 2 is not among the closest in meaning but its cosine came along with the lexical ones.
     ranked = fuse(lexical, [(3, 0.5), (1, 0.3)], {2: 0.45, 1: 0.3}, 0.1, 0.05, "words", 5)
     assert [(f.rowid, f.match) for f in ranked] == [(2, "both"), (1, "both"), (3, "meaning")]
-    # Nonsense: the closest fact is below the floor, so meaning adds nothing and words stand alone.
-    ranked = fuse(lexical, [(3, 0.12)], {2: 0.11}, -0.02, 0.04, "words", 5)
-    assert [(f.rowid, f.match) for f in ranked] == [(1, "words"), (2, "words")]
+    # Nonsense: no word of the page and the closest fact below the floor: nothing at all.
+    assert fuse([], [(3, 0.12), (4, 0.11)], {}, -0.02, 0.04, "topic", 5) == []
+    # A short query the words do find counts its low cosines by how far they stand out.
+    ranked = fuse(lexical, [(3, 0.12)], {1: 0.0, 2: 0.11}, -0.02, 0.04, "words", 5)
+    assert [(f.rowid, f.match) for f in ranked] == [(2, "both"), (1, "words"), (3, "meaning")]
 
 
 def test_the_sentence_model_reads_the_query_without_the_words_every_fact_has():

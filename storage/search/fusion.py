@@ -24,9 +24,11 @@ MEANING_SHARE = {"words": 0.3, "topic": 0.5, "question": 0.6}
 # background mean the facts that answer either stand out alike. Evidence grows linearly from
 # MEANING_Z_FLOOR to MEANING_Z_FULL deviations (tuned on the dev half).
 MEANING_Z_FLOOR, MEANING_Z_FULL = 1.0, 6.0
-# A query whose closest fact is below this cosine is about nothing on the page (all-MiniLM-L6-v2
-# scores unrelated sentences 0.0-0.3; nonsense and off-topic queries reach 0.09-0.13 here), though
-# its best facts still stand out from a background of nothing: meaning then adds nothing.
+# A query that no word of the page matches and whose closest fact is below this cosine is about
+# nothing on the page (all-MiniLM-L6-v2 scores unrelated sentences 0.0-0.3; nonsense and off-topic
+# queries reach 0.09-0.13 here), though its best facts still stand out from a background of
+# nothing: meaning then adds nothing. Short queries the words do find often score under it
+# ("cadss" 0.10, "berman 2000" 0.11), so it does not apply to them.
 MEANING_FLOOR = 0.2
 # Words in at least this share of all facts (the topic of a one-page library) are left out of the
 # text the sentence model reads: every fact is about them, so they only pull a question's vector
@@ -71,7 +73,8 @@ def fuse(lexical: list[tuple[int, float]], near: list[tuple[int, float]], also: 
     meaning, `also` giving the cosines of the lexical ones; best first."""
     share = MEANING_SHARE[kind]
     words_score = {rowid: score / 100 for rowid, score in lexical}
-    cosines = {**also, **dict(near)} if near and near[0][1] >= MEANING_FLOOR else {}
+    # Words finding the query on the page vouch for it; alone, meaning must clear MEANING_FLOOR.
+    cosines = {**also, **dict(near)} if near and (lexical or near[0][1] >= MEANING_FLOOR) else {}
     meaning_score = {rowid: e for rowid, cosine in cosines.items() if (e := evidence(cosine, mean, deviation)) > 0}
     fused = []
     for rowid in words_score.keys() | meaning_score.keys():

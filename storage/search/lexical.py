@@ -28,7 +28,7 @@ from rapidfuzz import fuzz, process
 
 from storage.db import connect_sync
 from storage.textnorm import STOP_WORDS, fold, words
-from storage.search.fusion import MEANING_FLOOR, evidence, fuse, meaning_text, query_kind
+from storage.search.fusion import MEANING_FLOOR, fuse, meaning_text, query_kind
 from storage.search.meaning.search import Meaning
 from storage.search.vocabulary import Vocabulary
 from storage.search.wordforms import greek_twin, unglued
@@ -290,8 +290,8 @@ class Searcher:
         if mode == "meaning":
             if not found.found or found.found[0][1] < MEANING_FLOOR:
                 return [], plan
-            return [Scored(r, round(100 * c, 2), "meaning") for r, c in found.found
-                    if evidence(c, found.mean, found.deviation) > 0][:limit], plan
+            # Alone, meaning shows the facts closer than the query's background mean.
+            return [Scored(r, round(100 * c, 2), "meaning") for r, c in found.found if c > found.mean][:limit], plan
         kind = query_kind(query, set(vocab.acronym_long))
         fused = fuse([(s.rowid, s.score) for s in scored], found.found, found.also, found.mean, found.deviation, kind, limit)
         return [Scored(f.rowid, f.score, f.match) for f in fused], plan
