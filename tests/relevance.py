@@ -1,7 +1,8 @@
 """Ranking quality on the judged query set (tests/judged/queries.json), by kind and split.
 
-    python -m tests.relevance            # every ranker, both halves, by kind
-    python -m tests.relevance --worst 10 # and the weakest dev queries of the product's ranker
+    python -m tests.relevance              # every ranker, both halves, by kind
+    python -m tests.relevance --split dev  # the dev half only: the one to tune on
+    python -m tests.relevance --worst 10   # and the weakest dev queries of the product's ranker
 
 The queries were written and graded from the page by an independent judge before any ranker ran
 on them; the "test" half is only ever reported, never tuned on. Gains are the judge's grades
@@ -143,36 +144,40 @@ async def fact_texts(library: Library) -> dict[str, str]:
         return {fid: text for fid, text in await cursor.fetchall()}
 
 
-def table(results: dict[str, list[Score]]) -> str:
-    """nDCG@5 / MRR by kind, dev and test side by side, for every ranker."""
+SPLITS = ("dev", "test")
+
+
+def table(results: dict[str, list[Score]], splits: tuple[str, ...] = SPLITS) -> str:
+    """nDCG@5 / MRR by kind, the halves side by side (both, or only the one asked for), for every ranker."""
     kinds = sorted({s.judged.kind for scores in results.values() for s in scores})
-    lines = [f"{'ranker':10} {'kind':14} {'n':>3}  {'dev nDCG':>8} {'MRR':>5}  {'test nDCG':>9} {'MRR':>5}"]
+    lines = [f"{'ranker':10} {'kind':14} {'n':>3}" + "".join(f"  {split + ' nDCG':>9} {'MRR':>5}" for split in splits)]
     for name, scores in results.items():
         rows = [(kind, pick(scores, kind=kind)) for kind in kinds]
         rows += [("not question", pick(scores, questions=False)), ("ALL", scores)]
         for kind, subset in rows:
-            dev, test = pick(subset, "dev"), pick(subset, "test")
-            lines.append(f"{name:10} {kind:14} {len(subset):3}  {mean(dev):8.3f} {mean(dev, 'rr10'):5.3f}"
-                         f"  {mean(test):9.3f} {mean(test, 'rr10'):5.3f}")
+            halves = [pick(subset, split) for split in splits]
+            lines.append(f"{name:10} {kind:14} {len(subset):3}"
+                         + "".join(f"  {mean(half):9.3f} {mean(half, 'rr10'):5.3f}" for half in halves))
     return "\n".join(lines)
 
 
-async def evaluate(rankers: list[str], worst: int) -> str:
+async def evaluate(rankers: list[str], worst: int, split: str | None = None) -> str:
+    """The table for `rankers`; `split` ("dev" or "test") ranks and reports that half only."""
     with tempfile.TemporaryDirectory() as folder:
         library = await Library.open(Path(folder) / "judged.sqlite3")
         try:
             await library.load([SEED])
             await library.embed_missing()
             texts = await fact_texts(library)
-            queries = judged_queries(texts)
+            queries = [q for q in judged_queries(texts) if split is None or q.split == split]
             made = {"fused": lambda: product_ranker(library, "fused"), "words": lambda: product_ranker(library, "words"),
                     "meaning": lambda: product_ranker(library, "meaning"), "wratio": lambda: wratio_ranker(texts),
                     "bm25": lambda: bm25_ranker(texts)}
             results = {name: await score(made[name](), queries) for name in rankers}
         finally:
             await library.close()
-    out = table(results)
-    if worst:
+    out = table(results, (split,) if split else SPLITS)
+    if worst and split != "test":
         first = results[rankers[0]]
         weakest = sorted(pick(first, "dev"), key=lambda s: s.ndcg5)[:worst]
         out += f"\n\nweakest dev queries ({rankers[0]}): " + ", ".join(
@@ -184,8 +189,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.relevance", description=__doc__.splitlines()[0])
     parser.add_argument("--rankers", default="fused,words,meaning,wratio,bm25")
     parser.add_argument("--worst", type=int, default=0)
+    parser.add_argument("--split", choices=SPLITS, default=None, help="one half only (default: both)")
     args = parser.parse_args(argv)
-    print(asyncio.run(evaluate(args.rankers.split(","), args.worst)))
+    print(asyncio.run(evaluate(args.rankers.split(","), args.worst, args.split)))
     return 0
 
 

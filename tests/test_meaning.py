@@ -13,6 +13,7 @@ import time
 import numpy as np
 
 from storage.library import Library
+from storage.search.fusion import evidence, fuse, meaning_text
 from storage.search.meaning import vectors
 from tests.conftest import ROOT, SEED
 
@@ -41,6 +42,34 @@ async def test_nonsense_still_finds_nothing(meaning_library):
     for junk in ("zzzqqxx", "asdf qwer zxcv", "😀🔥", "***", "x" * 5000):
         answer = await meaning_library.fact(junk)
         assert answer.results == [] and answer.missing is not None, junk
+
+
+def test_a_cosine_counts_by_how_far_it_stands_above_the_querys_background():
+    # A short query's best fact at 0.28 over a background of 0.02 +- 0.05 is strong evidence; the
+    # same cosine for a question whose every fact scores 0.5-0.8 is none.
+    assert evidence(0.28, 0.02, 0.05) > 0.6
+    assert evidence(0.28, 0.55, 0.08) == 0.0
+    # Facts a question scores 0.80 and 0.86 keep their order (no cap at an absolute cosine).
+    assert 0 < evidence(0.80, 0.55, 0.08) < evidence(0.86, 0.55, 0.08) < 1
+
+
+def test_fusion_reads_meaning_for_facts_found_by_words_and_ignores_a_query_near_nothing():
+    lexical = [(1, 80.0), (2, 79.0)]
+    # Fact 2 is not among the closest in meaning but its cosine came along with the lexical ones.
+    ranked = fuse(lexical, [(3, 0.5), (1, 0.3)], {2: 0.45, 1: 0.3}, 0.1, 0.05, "words", 5)
+    assert [(f.rowid, f.match) for f in ranked] == [(2, "both"), (1, "both"), (3, "meaning")]
+    # Nonsense: no word of the page and the closest fact below the floor: nothing at all.
+    assert fuse([], [(3, 0.12), (4, 0.11)], {}, -0.02, 0.04, "topic", 5) == []
+    # A short query the words do find counts its low cosines by how far they stand out.
+    ranked = fuse(lexical, [(3, 0.12)], {1: 0.0, 2: 0.11}, -0.02, 0.04, "words", 5)
+    assert [(f.rowid, f.match) for f in ranked] == [(2, "both"), (1, "words"), (3, "meaning")]
+
+
+def test_the_sentence_model_reads_the_query_without_the_words_every_fact_has():
+    df, documents = {"aspirin": 95, "safe": 3, "stomach": 4}, 100
+    assert meaning_text("is aspirin safe for the stomach", df, documents) == "is safe for the stomach"
+    assert meaning_text("aspirin", df, documents) == "aspirin"  # nothing else left: kept as typed
+    assert meaning_text("Is it safe?", df, documents) == "Is it safe?"  # nothing to drop: as typed
 
 
 async def test_a_reload_keeps_vectors_and_a_changed_page_embeds_only_its_new_fact(tmp_path, embedded_db):

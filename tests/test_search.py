@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from storage.search.lexical import escape_fts
+from storage.search.wordforms import WordForms
 from tests.conftest import ROOT
 
 
@@ -144,6 +145,29 @@ async def test_a_word_finds_the_other_forms_of_its_family(library, query, form):
     answer = await library.fact(query, limit=50)
     assert any(form in f.text.lower() for f in answer.results), f"{query!r} misses {form!r}"
     assert answer.corrections == {}  # another form of the word is no correction
+
+
+def test_a_form_the_stemmer_cuts_shorter_extends_to_the_corpus_forms():
+    """Snowball stems "occurred" to "occur" but "occurrence" to "occurr": a word with no family in
+    the corpus reaches the words whose key extends its own, and a short key reaches nothing."""
+    forms = WordForms(["occurrence", "occurrences", "occupy", "cellular", "celebrate"])
+    assert forms.family("occurred") == []
+    assert sorted(forms.extended("occurred")) == ["occurrence", "occurrences"]
+    assert forms.extended("cell") == []  # "cell" is too short a key: "cellular", "celebrate"
+
+
+def test_an_everyday_word_extends_by_derivational_suffixes_only():
+    forms = WordForms(["stronger", "demonstrated", "demonstrates", "numbers"])
+    assert forms.extended("strong", everyday=True) == ["stronger"]
+    assert forms.extended("demon", everyday=True) == []  # its key would reach "demonstrated"
+    assert forms.extended("demon") == ["demonstrated", "demonstrates"]  # a technical word's would
+    assert forms.extended("numb", everyday=True) == []  # four letters: "numbers" is chance
+
+
+async def test_an_everyday_word_the_page_lacks_is_no_typo(library):
+    answer = await library.fact("chemotherapy")  # not "psychotherapy" misspelt
+    assert answer.corrections == {} and answer.results == []
+    assert (await library.fact("schizofrenia")).corrections == {"schizofrenia": "schizophrenia"}
 
 
 async def test_the_exact_form_ranks_a_little_above_a_related_form(library):

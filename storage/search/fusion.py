@@ -17,10 +17,23 @@ QUESTION_WORDS = frozenset("what how why does do is are can could which when who
 _YEAR = re.compile(r"^(19|20)\d\d$")
 
 # Share of the fused score that comes from meaning, by kind of query (tuned on the dev half).
-MEANING_SHARE = {"words": 0.3, "topic": 0.6, "question": 0.65}
-# Cosine below which a meaning-only result is noise (all-MiniLM-L6-v2 scores unrelated
-# sentences 0.0-0.3); between FLOOR and FULL its evidence grows linearly.
-MEANING_FLOOR, MEANING_FULL = 0.30, 0.70
+MEANING_SHARE = {"words": 0.3, "topic": 0.5, "question": 0.6}
+# A cosine is read against the query's own background (its cosines to facts spread over the
+# corpus, storage/search/meaning/index.py): a one-word query scores its best facts 0.2-0.4 and a
+# question naming the page's topic scores every fact 0.5-0.8, but in standard deviations above the
+# background mean the facts that answer either stand out alike. Evidence grows linearly from
+# MEANING_Z_FLOOR to MEANING_Z_FULL deviations (tuned on the dev half).
+MEANING_Z_FLOOR, MEANING_Z_FULL = 1.0, 6.0
+# A query that no word of the page matches and whose closest fact is below this cosine is about
+# nothing on the page (all-MiniLM-L6-v2 scores unrelated sentences 0.0-0.3; nonsense and off-topic
+# queries reach 0.09-0.13 here), though its best facts still stand out from a background of
+# nothing: meaning then adds nothing. Short queries the words do find often score under it
+# ("cadss" 0.10, "berman 2000" 0.11), so it does not apply to them.
+MEANING_FLOOR = 0.2
+# Words in at least this share of all facts (the topic of a one-page library) are left out of the
+# text the sentence model reads: every fact is about them, so they only pull a question's vector
+# toward all facts alike. In a library of many pages the same word stays (it picks the page).
+UBIQUITOUS = 0.5
 
 
 @dataclass(frozen=True)
@@ -41,11 +54,28 @@ def query_kind(query: str, acronyms: set[str]) -> str:
     return "topic" if len(content) <= 3 else "question"
 
 
-def fuse(lexical: list[tuple[int, float]], meaning: list[tuple[int, float]], kind: str, limit: int) -> list[Fused]:
-    """One ranking from (rowid, lexical score 0-100) and (rowid, cosine), best first."""
+def meaning_text(query: str, df: dict[str, int], documents: int) -> str:
+    """The query as the sentence model reads it: without the words nearly every fact has."""
+    tokens = words(query)
+    kept = [t for t in tokens if df.get(t, 0) < UBIQUITOUS * documents]
+    return " ".join(kept) if kept and len(kept) < len(tokens) else query
+
+
+def evidence(cosine: float, mean: float, deviation: float) -> float:
+    """0-1: how far a cosine stands above the query's background."""
+    z = (cosine - mean) / deviation
+    return min(1.0, max(0.0, (z - MEANING_Z_FLOOR) / (MEANING_Z_FULL - MEANING_Z_FLOOR)))
+
+
+def fuse(lexical: list[tuple[int, float]], near: list[tuple[int, float]], also: dict[int, float],
+         mean: float, deviation: float, kind: str, limit: int) -> list[Fused]:
+    """One ranking from (rowid, lexical score 0-100) and (rowid, cosine) of the facts closest in
+    meaning, `also` giving the cosines of the lexical ones; best first."""
     share = MEANING_SHARE[kind]
     words_score = {rowid: score / 100 for rowid, score in lexical}
-    meaning_score = {rowid: _evidence(cosine) for rowid, cosine in meaning if cosine >= MEANING_FLOOR}
+    # Words finding the query on the page vouch for it; alone, meaning must clear MEANING_FLOOR.
+    cosines = {**also, **dict(near)} if near and (lexical or near[0][1] >= MEANING_FLOOR) else {}
+    meaning_score = {rowid: e for rowid, cosine in cosines.items() if (e := evidence(cosine, mean, deviation)) > 0}
     fused = []
     for rowid in words_score.keys() | meaning_score.keys():
         by_words, by_meaning = words_score.get(rowid, 0.0), meaning_score.get(rowid, 0.0)
@@ -55,10 +85,6 @@ def fuse(lexical: list[tuple[int, float]], meaning: list[tuple[int, float]], kin
     return fused[:limit]
 
 
-def _evidence(cosine: float) -> float:
-    return min(1.0, max(0.0, (cosine - MEANING_FLOOR) / (MEANING_FULL - MEANING_FLOOR)))
-
-
 # A chat message checked against the page (Library.check): lexical evidence in rare-word units
 # (storage/search/related.py; 3 units is a strong match) and meaning count half each. A fact close
 # in meaning joins at cosine CHECK_FLOOR; a message no fact shares enough rare words with is still
@@ -66,6 +92,7 @@ def _evidence(cosine: float) -> float:
 # tests/judged/messages.json: top-3 0.87 and "nothing related" 0.92 there; the test half, not
 # tuned on, gives 0.82 and 0.91 (lexical alone: 0.73 and 0.91).
 CHECK_SHARE, CHECK_FLOOR, CHECK_ALONE, CHECK_STRONG = 0.5, 0.45, 0.6, 3.0
+CHECK_FULL = 0.70  # cosine at which a message's meaning evidence is whole
 
 
 def fuse_related(lexical: list[tuple[int, float]], meaning: list[tuple[int, float]], limit: int) -> list[Fused]:
@@ -73,7 +100,7 @@ def fuse_related(lexical: list[tuple[int, float]], meaning: list[tuple[int, floa
     if not lexical and not any(cosine >= CHECK_ALONE for _, cosine in meaning):
         return []
     evidence = dict(lexical)
-    by_meaning = {rowid: min(1.0, (cosine - CHECK_FLOOR) / (MEANING_FULL - CHECK_FLOOR))
+    by_meaning = {rowid: min(1.0, (cosine - CHECK_FLOOR) / (CHECK_FULL - CHECK_FLOOR))
                   for rowid, cosine in meaning if cosine >= CHECK_FLOOR}
     ranked = []
     # Lexical order first (the related search's own ranking), then meaning-only facts: equal fused

@@ -29,7 +29,7 @@ from rapidfuzz import fuzz, process
 
 from storage.db import connect_sync
 from storage.textnorm import STOP_WORDS, fold, words
-from storage.search.fusion import MEANING_FLOOR, fuse, query_kind
+from storage.search.fusion import MEANING_FLOOR, fuse, meaning_text, query_kind
 from storage.search.meaning.search import Meaning
 from storage.search.vocabulary import Vocabulary
 from storage.search.wordforms import greek_twin, unglued
@@ -42,6 +42,11 @@ CANDIDATES = 60
 RANKABLE_DF = 4_000  # above this many matches bm25 ordering costs more than it is worth
 FUZZY_WORD = 0.85  # rapidfuzz ratio for a word in a fact to count as a near match
 FAMILY_WEIGHT = 0.9  # another form of a typed word counts a little less than the form typed
+LONE_LETTER = 0.25  # of its idf, for a one-letter word: it matters in a notation, hardly alone
+# A typed word the corpus has in no form weighs as much as a word no fact has (idf at df 0).
+UNMATCHED_WEIGHT = 1.0
+# A word whose family key extends the typed word's counts 0.8-0.9, the closer in spelling the more.
+EXTENDED_WEIGHT = 0.8
 SEARCH_THREADS = 2  # one search's SQL (the GIL released) overlaps another's ranking
 CITED_SOURCES, CITED_FACTS = 2, 20  # facts taken from sources whose citation matches the query
 SOURCE_MATCH = 40.0  # a source's citation must answer this much of the query (score 0-100)
@@ -58,13 +63,18 @@ class Group:
     typed: str
     alternatives: tuple[Alternative, ...]
     df: int
-    weight: float
+    weight: float  # idf of the facts its best alternatives match together
+    peak: float = 0.0  # idf of the rarest of its best alternatives (related.py's rare-word units)
 
 
 @dataclass(frozen=True)
 class QueryPlan:
     groups: tuple[Group, ...]
     corrections: dict[str, str] = field(default_factory=dict)
+    # Weight of the typed words the corpus has in no form ("xanax" in "xanax with ketamine"): no
+    # fact answers them, so a fact matching the rest covers only part of the query.
+    unmatched: float = 0.0
+    peak: bool = False  # groups weigh as their rarest best alternative (see covered)
 
     @property
     def empty(self) -> bool:
@@ -140,13 +150,14 @@ class Searcher:
 
     async def facts(
         self, query: str, filters: Filters = Filters(), limit: int = 50, prefix_last: bool = False,
-        mode: str = "words",
+        mode: str = "words", peak: bool = False,
     ) -> tuple[list[Scored], QueryPlan]:
         """Ranked facts for `query` (at most `limit`), and the plan that was searched.
 
-        mode: "words" (lexical), "meaning" (sentence vectors) or "fused" (both, see fusion.py)."""
+        mode: "words" (lexical), "meaning" (sentence vectors) or "fused" (both, see fusion.py).
+        peak: words weigh as their rarest form (the units the related search was tuned in)."""
         if mode == "words":
-            return await self._run(self._facts, query, filters, limit, prefix_last)
+            return await self._run(self._facts, query, filters, limit, prefix_last, peak)
         return await self._run(self._ranked, query, filters, limit, mode)
 
     async def sources(self, query: str, concept_id: int | None = None, limit: int = 10) -> list[Scored]:
@@ -191,20 +202,22 @@ class Searcher:
 
     # -- planning ---------------------------------------------------------------------------
 
-    def plan(self, query: str, vocab: Vocabulary, prefix_last: bool = False) -> QueryPlan:
+    def plan(self, query: str, vocab: Vocabulary, prefix_last: bool = False, peak: bool = False) -> QueryPlan:
         """Turn free text into weighted groups of alternatives (see module docstring)."""
         chunks = [words(chunk) for chunk in fold(query).split()]
         chunks = [[w[:MAX_WORD] for w in chunk] for chunk in chunks if chunk]
         # Only stop words ('AND', 'the') is no question at all: nothing found, politely.
         content = [c for c in chunks if not all(w in STOP_WORDS for w in c)]
         content = _merge_long_forms(content, vocab)[:MAX_GROUPS]
-        groups, corrections = [], {}
+        groups, corrections, unmatched = [], {}, 0.0
         for i, chunk in enumerate(content):
             last = prefix_last and i == len(content) - 1
             group = self._group(chunk, vocab, last, corrections)
             if group is not None:
                 groups.append(group)
-        return QueryPlan(tuple(groups), corrections)
+            else:
+                unmatched += UNMATCHED_WEIGHT * vocab.idf(0)
+        return QueryPlan(tuple(groups), corrections, unmatched if groups else 0.0, peak)
 
     def _group(self, chunk: list[str], vocab: Vocabulary, last: bool, corrections: dict[str, str]) -> Group | None:
         phrase = tuple(chunk)
@@ -232,21 +245,42 @@ class Searcher:
             completions = [c for c in vocab.completions(word) if c != word] if last and len(word) >= 2 else []
             alternatives += [Alternative((c,), 0.9) for c in completions]
             # A word is corrected only when neither it nor any word of its family is in the corpus
-            # (a word being typed is not a typo yet).
-            if not alternatives:
+            # (a word being typed is not a typo yet), and when it is no everyday English word: the
+            # page not using "meditation" makes it no typo of "medication".
+            if not alternatives and word not in vocab.english:
                 fixes = vocab.corrections(word)
                 alternatives += [Alternative((term,), 0.9 * score) for term, score in fixes]
+                # The word meant brings its family, as a word typed right would.
+                alternatives += [Alternative((w,), 0.9 * score * FAMILY_WEIGHT)
+                                 for term, score in fixes for w in vocab.family(term)]
                 if fixes:
                     corrections[word] = fixes[0][0]
+            # A word with no family in the corpus and no close spelling may still be a form the
+            # stemmer cut shorter than the corpus's forms ("inflamed" -> "inflam", "inflammation"
+            # -> "inflamm").
+            if not alternatives:
+                alternatives += [Alternative((w,), EXTENDED_WEIGHT + 0.1 * fuzz.ratio(word, w) / 100)
+                                 for w in vocab.extended(word)]
         for long in sorted(vocab.acronym_long.get(typed.replace(" ", ""), ())):
             alternatives.append(Alternative(tuple(long.split()), 0.95))
         for short in sorted(vocab.long_acronym.get(typed, ())):
             alternatives.append(Alternative((short,), 0.95))
         if not alternatives:
             return None
+        strongest: dict[tuple[str, ...], Alternative] = {}
+        for a in alternatives:  # one alternative per phrase, at its highest weight, in first-seen order
+            if a.words not in strongest or a.weight > strongest[a.words].weight:
+                strongest[a.words] = a
+        alternatives = list(strongest.values())
         df = min(vocab.documents, sum(_alt_df(a, vocab) for a in alternatives))
-        weight = max(vocab.idf(_alt_df(a, vocab)) for a in alternatives if a.weight >= 0.9 * max(x.weight for x in alternatives))
-        return Group(typed, tuple(dict.fromkeys(alternatives)), df, weight)
+        # The group is as informative as the facts it matches are few: the best alternatives
+        # together ("effects" with "effect", "effective"), not the rarest of them alone.
+        best = [a for a in alternatives if a.weight >= 0.9 * max(x.weight for x in alternatives)]
+        weight = vocab.idf(min(vocab.documents, sum(_alt_df(a, vocab) for a in best)))
+        peak = max(vocab.idf(_alt_df(a, vocab)) for a in best)
+        if len(typed) == 1 and typed.isalpha():
+            weight *= LONE_LETTER  # "n" of "n n dimethyltryptamine": a letter alone names little
+        return Group(typed, tuple(alternatives), df, weight, peak)
 
     # -- facts ------------------------------------------------------------------------------
 
@@ -255,18 +289,23 @@ class Searcher:
         scored, plan = self._facts(query, filters, max(limit, CANDIDATES), False)
         if self.meaning is None or not self.meaning.ready:
             return scored[:limit], plan
-        near = self.meaning.similar(self._conn(), query, filters, CANDIDATES)
+        vocab = self._vocabulary()
+        text = meaning_text(query, vocab.df, vocab.documents)
+        found = self.meaning.near(self._conn(), text, filters, CANDIDATES, [] if mode == "meaning" else [s.rowid for s in scored])
         if mode == "meaning":
-            return [Scored(r, round(100 * c, 2), "meaning") for r, c in near if c >= MEANING_FLOOR][:limit], plan
-        kind = query_kind(query, set(self._vocabulary().acronym_long))
-        fused = fuse([(s.rowid, s.score) for s in scored], near, kind, limit)
+            if not found.found or found.found[0][1] < MEANING_FLOOR:
+                return [], plan
+            # Alone, meaning shows the facts closer than the query's background mean.
+            return [Scored(r, round(100 * c, 2), "meaning") for r, c in found.found if c > found.mean][:limit], plan
+        kind = query_kind(query, set(vocab.acronym_long))
+        fused = fuse([(s.rowid, s.score) for s in scored], found.found, found.also, found.mean, found.deviation, kind, limit)
         return [Scored(f.rowid, f.score, f.match) for f in fused], plan
 
     def _facts(
-        self, query: str, filters: Filters, limit: int, prefix_last: bool
+        self, query: str, filters: Filters, limit: int, prefix_last: bool, peak: bool = False
     ) -> tuple[list[Scored], QueryPlan]:
         vocab = self._vocabulary()
-        plan = self.plan(query, vocab, prefix_last)
+        plan = self.plan(query, vocab, prefix_last, peak)
         if plan.empty:
             return [], plan
         candidates = self._candidates(plan, filters, max(CANDIDATES, limit))
@@ -489,26 +528,29 @@ def _presence(alternative: Alternative, body_set: set[str], body_text: str, cite
     return 0.0
 
 
-def covered(groups: tuple[Group, ...], body: list[str], cite: list[str] | None = None) -> tuple[float, float]:
+def covered(groups: tuple[Group, ...], body: list[str], cite: list[str] | None = None,
+            peak: bool = False) -> tuple[float, float]:
     """(weight of the groups a fact's words answer, weight of all groups): idf-weighted, a near or
-    corrected match counting partly; the core of every fact score."""
+    corrected match counting partly; the core of every fact score. peak: each group weighs as its
+    rarest best alternative (the rare-word units of related.py)."""
     body_set, cite_set = set(body), set(cite or ())
     body_text = f" {' '.join(body)} "
     total = found = 0.0
     for group in groups:
         best = max(a.weight * _presence(a, body_set, body_text, cite_set) for a in group.alternatives)
-        total += group.weight
-        found += group.weight * best
+        weight = group.peak if peak else group.weight
+        total += weight
+        found += weight * best
     return found, total
 
 
 def _score(plan: QueryPlan, fact: tuple[list[str], list[str]], bm25_order: float) -> float:
     """0-100: how well a fact answers the plan (coverage dominates; see module docstring)."""
     body, cite = fact
-    found, total = covered(plan.groups, body, cite)
+    found, total = covered(plan.groups, body, cite, plan.peak)
     if found == 0:
         return 0.0
-    coverage = found / total
+    coverage = found / (total + plan.unmatched)
     body_text = f" {' '.join(body)} "
     pairs = list(zip(plan.groups, plan.groups[1:]))
     adjacent = sum(

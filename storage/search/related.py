@@ -66,7 +66,7 @@ class RelatedSearch:
         candidates: set[int] = set()
         groups: list[Group] = []
         for start in range(0, len(chosen), WINDOW):
-            scored, plan = await self.search.facts(" ".join(chosen[start : start + WINDOW]), limit=PER_WINDOW)
+            scored, plan = await self.search.facts(" ".join(chosen[start : start + WINDOW]), limit=PER_WINDOW, peak=True)
             candidates.update(s.rowid for s in scored)
             groups.extend(plan.groups)
         if not candidates:
@@ -76,7 +76,7 @@ class RelatedSearch:
         rare = vocab.idf(1)
         judged = []
         for rowid, (body, concept_id) in facts.items():
-            evidence = covered(tuple(groups), body)[0] / rare
+            evidence = covered(tuple(groups), body, peak=True)[0] / rare  # the units RELATED was tuned in
             judged.append((rowid, evidence, evidence + (NAMED if concept_id in named else 0.0), len(body)))
         average = sum(n for *_, n in judged) / len(judged)
         judged.sort(key=lambda j: (-j[1] / (1 - LENGTH_NORM + LENGTH_NORM * j[3] / average), j[0]))

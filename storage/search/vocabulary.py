@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from storage.search.wordforms import WordForms
+from storage.search.wordforms import WordForms, english_words
 from storage.textnorm import fold
 
 CORRECTION_CUTOFF = 78.0  # rapidfuzz ratio a correction must reach
@@ -34,6 +34,7 @@ class Vocabulary:
     # as this vocabulary because source ids are reused when a page is reloaded.
     cites: dict[int, list[str]] = field(default_factory=dict)
     forms: WordForms | None = None  # word families of the corpus words
+    english: frozenset[str] = frozenset()  # everyday English words, never taken for typos
 
     def notation(self, part: str) -> str | None:
         """The corpus word a piece of notation stands for: itself, or the one word it begins
@@ -49,6 +50,11 @@ class Vocabulary:
         """Corpus words of the same family as `word` (other forms, British/American spellings)."""
         return self.forms.family(word) if self.forms else []
 
+    def extended(self, word: str) -> list[str]:
+        """Corpus words whose family key extends `word`'s ("inflamed" -> "inflammation"), or that
+        are `word` and a derivational suffix ("strong" -> "stronger")."""
+        return self.forms.extended(word, everyday=word in self.english) if self.forms else []
+
     @classmethod
     def load(cls, conn: sqlite3.Connection) -> Vocabulary:
         """Read the vocabulary of the fact index and the learned acronyms."""
@@ -61,7 +67,7 @@ class Vocabulary:
         for term in df:
             if term.isalpha():
                 by_length.setdefault(len(term), []).append(term)
-        vocab = cls(documents, df, sorted(df), by_length, forms=WordForms(df))
+        vocab = cls(documents, df, sorted(df), by_length, forms=WordForms(df), english=english_words())
         # The long forms most pages agree on; a one-off variant ("brain derived trophic ...") is noise.
         rows = conn.execute(
             "SELECT short, long FROM (SELECT short, long, row_number() OVER"

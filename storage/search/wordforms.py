@@ -9,7 +9,11 @@ made American ("anaesthetics" -> "anesthetics" -> "anesthet"), so "neurotoxic" f
 
 from __future__ import annotations
 
+import bisect
+import functools
+import json
 import re
+import zipfile
 from collections.abc import Callable, Iterable
 from itertools import combinations
 
@@ -33,6 +37,14 @@ _SPELLING = (
     (re.compile(r"(?<=..)ys(e|es|ed|ing)$"), r"yz\1"),  # analyse
     (re.compile(r"(?<=...)tre(s?)$"), r"ter\1"),  # centre, litre
 )
+# A key shorter than this extends to unrelated words ("cell" -> "cellular", "celebr...").
+MIN_EXTENDED_KEY = 5
+MAX_EXTENDED = 12
+# Derivational suffixes English adds to a whole word, which the stemmer keeps apart ("strong" ->
+# "stronger", "addict" -> "addiction"); a shorter word than MIN_SUFFIXED letters is left alone (at
+# four letters most matches are chance: "numb" -> "number", "stat" -> "states").
+SUFFIXES = frozenset("s es ed ing er ers th ths ion ions ment ments ness ity al ally ly ive ic ical ous ist ists ism".split())
+MIN_SUFFIXED = 5
 _GLUED = re.compile(r"\d+|[^\W\d_]+")
 
 
@@ -45,6 +57,8 @@ class WordForms:
         alphabetic = [t for t in terms if t.isalpha()]
         for term, key in zip(alphabetic, self.keys(alphabetic)):
             self.families.setdefault(key, []).append(term)
+        self._sorted_keys = sorted(self.families)
+        self._sorted_terms = sorted(alphabetic)
 
     def keys(self, words: list[str]) -> list[str]:
         """Each word's family key: its stem after American spelling."""
@@ -55,6 +69,30 @@ class WordForms:
         if not word.isalpha():
             return []
         return [w for w in self.families.get(self.keys([word])[0], ()) if w != word]
+
+    def extended(self, word: str, everyday: bool = False, limit: int = MAX_EXTENDED) -> list[str]:
+        """Corpus words whose family key extends `word`'s (at least MIN_EXTENDED_KEY letters):
+        the stemmer cuts "inflamed" to "inflam" but "inflammation" to "inflamm", so two forms of
+        one word can miss each other's family; and corpus words that are `word` and a derivational
+        suffix the stemmer keeps ("strong" -> "stronger"). Meant for a word with no family in the
+        corpus. An `everyday` English word gets the suffixes only: its key extends to too many
+        unrelated words ("demon" -> "demonstrated", "psychotic" -> "psychotherapy")."""
+        if not word.isalpha():
+            return []
+        found: list[str] = []
+        key = self.keys([word])[0]
+        if not everyday and len(key) >= MIN_EXTENDED_KEY:
+            for other in self._sorted_keys[bisect.bisect_left(self._sorted_keys, key):]:
+                if not other.startswith(key) or len(found) >= limit:
+                    break
+                found.extend(w for w in self.families[other] if w != word)
+        if len(word) >= MIN_SUFFIXED:
+            for term in self._sorted_terms[bisect.bisect_left(self._sorted_terms, word):]:
+                if not term.startswith(word):
+                    break
+                if term[len(word):] in SUFFIXES and term not in found:
+                    found.append(term)
+        return found[:limit]
 
 
 def american(word: str) -> str:
@@ -84,3 +122,19 @@ def unglued(word: str, known: Callable[[str], str | None]) -> tuple[str, ...] | 
             if all(parts):
                 return parts  # type: ignore[return-value]
     return None
+
+
+@functools.lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Whole words of everyday English: the alphabetic whole-word entries of the sentence model's
+    uncased WordPiece vocabulary (about 22,000, drawn from Wikipedia and books), which ships with
+    the bot. A typo of a technical word is not among them ("scizophrenia" is five pieces); a word
+    the page does not use may well be ("meditation"). Empty when the model is not installed."""
+    from storage.search.meaning.encoder import locate_model_zip  # the model package is optional here
+
+    try:
+        with zipfile.ZipFile(locate_model_zip()) as archive:
+            vocab = json.loads(archive.read("tokenizer.json"))["model"]["vocab"]
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return frozenset()
+    return frozenset(w for w in vocab if w.isalpha() and w.isascii() and len(w) > 1)

@@ -5,12 +5,21 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from dataclasses import dataclass
 
 from storage.search.meaning import vectors
 from storage.search.meaning.encoder import SentenceEncoder
 from storage.search.meaning.index import MeaningIndex
 
 MAX_QUERY_CHARS = 2_000  # the encoder truncates at 256 tokens anyway
+
+
+@dataclass(frozen=True)
+class Near:
+    found: list[tuple[int, float]]  # (rowid, cosine), closest first
+    also: dict[int, float]  # rowid -> cosine of the facts asked about
+    mean: float  # the query's cosine to the corpus at large ...
+    deviation: float  # ... and its spread
 
 
 class Meaning:
@@ -33,6 +42,24 @@ class Meaning:
         narrowed = filters.fact_type or filters.concept_id is not None or filters.source_ids is not None
         found = index.search(conn, vector, k * 8 if narrowed else k)
         return _filtered(conn, found, filters)[:k] if narrowed else found
+
+    def near(self, conn: sqlite3.Connection, query: str, filters, k: int, also: list[int]) -> Near:
+        """The `k` facts closest in meaning to `query`, the cosines of the facts `also` (found by
+        words), and the query's background (fusion.py reads a cosine against it)."""
+        text = " ".join(query.split())[:MAX_QUERY_CHARS]
+        if not text:
+            return Near([], {}, 0.0, 1.0)
+        vector = self.encoder.encode([text])[0]
+        index = self.index(conn)
+        narrowed = filters.fact_type or filters.concept_id is not None or filters.source_ids is not None
+        found = index.search(conn, vector, k * 8 if narrowed else k)
+        found = _filtered(conn, found, filters)[:k] if narrowed else found
+        known = dict(found)
+        rest = [rowid for rowid in also if rowid not in known]
+        rowids, stored = vectors.exact(conn, rest) if rest else ([], None)
+        cosines = {rowid: float(c) for rowid, c in zip(rowids, stored @ vector)} if rowids else {}
+        mean, deviation = index.background_cosines(vector)
+        return Near(found, {**cosines, **{r: known[r] for r in also if r in known}}, mean, deviation)
 
     def index(self, conn: sqlite3.Connection) -> MeaningIndex:
         with self._lock:
