@@ -207,3 +207,13 @@ async def test_a_capped_total_says_so(library):
 async def test_the_link_a_source_shows_finds_it(library):
     assert (await library.source("https://frontiersin.org")).total == 2  # the two on that domain
     assert (await library.source("https://www.nature.com")).results[0].source.title.startswith("Neuroimaging")
+
+
+async def test_corrections_count_typos_as_people_make_them(library):
+    """A swapped pair is one slip ("modle" is "model", not "mode"); a name the page lacks is not
+    turned into a page word two edits away ("zarate" is no "rate")."""
+    vocab = library.search._vocabulary()
+    assert vocab.corrections("modle", limit=1)[0][0] == "model"
+    assert vocab.corrections("ketmaine", limit=1)[0][0] == "ketamine"
+    assert vocab.corrections("zarate") == []
+    assert (await library.fact("zarate")).results == []

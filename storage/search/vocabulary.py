@@ -11,12 +11,14 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from storage.search.wordforms import WordForms, english_words
 from storage.textnorm import fold
 
 CORRECTION_CUTOFF = 78.0  # rapidfuzz ratio a correction must reach
 MIN_CORRECTABLE = 4
+TYPO_LETTERS = 4  # a correction may assume one typo per this many letters of the typed word
 MAX_LONG_FORMS = 3  # per acronym  # shorter words are too ambiguous to correct ("pcp" vs "pap")
 
 
@@ -91,9 +93,13 @@ class Vocabulary:
         if len(word) < MIN_CORRECTABLE or not word.isalpha():
             return []
         pool = [t for n in range(len(word) - 2, len(word) + 3) for t in self.by_length.get(n, ())]
-        found = process.extract(word, pool, scorer=fuzz.ratio, score_cutoff=CORRECTION_CUTOFF, limit=limit * 4)
-        # Among equally close words, the more common one is the likelier intent.
-        ranked = sorted(found, key=lambda m: (-round(m[1]), -self.df[m[0]], m[0]))
+        found = process.extract(word, pool, scorer=fuzz.ratio, score_cutoff=CORRECTION_CUTOFF, limit=limit * 8)
+        # Typos counted as a person makes them (a swapped pair is one slip: "modle" is "model", not
+        # "mode"), at most one per TYPO_LETTERS letters ("zarate" is no "rate"); among equally
+        # close words the more common one is the likelier intent.
+        typos = [(term, score, OSA.distance(word, term)) for term, score, _ in found]
+        allowed = max(1, len(word) // TYPO_LETTERS)
+        ranked = sorted((m for m in typos if m[2] <= allowed), key=lambda m: (m[2], -self.df[m[0]], -round(m[1]), m[0]))
         return [(term, score / 100) for term, score, _ in ranked[:limit]]
 
     def completions(self, prefix: str, limit: int = 3) -> list[str]:
