@@ -3,6 +3,7 @@ and check that the tests that guard it fail.
 
     python -m tests.mutation                 # every target below (about 10-15 minutes on 2 cores)
     python -m tests.mutation --target ids    # one target; --list shows them; --jobs N workers
+    python -m tests.mutation --target ids --line 120 --line 131   # only the mutants on those lines
 
 Each mutant is one change made with `ast` inside the named functions (or to the named constants):
 a comparison flipped, `and`/`or` swapped, a `not` dropped, a number moved, True/False swapped, a
@@ -28,7 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TIMEOUT_S = 240
+# A mutant's tests are given this many times the clean run's time (at least MIN_TIMEOUT_S): a
+# mutant that loops forever (one in FactIds._free does) is killed in seconds, not minutes.
+TIMEOUT_FACTOR = 5
+MIN_TIMEOUT_S = 30
+BASELINE_TIMEOUT_S = 600
 
 
 @dataclass(frozen=True)
@@ -214,13 +219,13 @@ def _replace(tree: ast.Module, old: ast.AST, new: ast.AST) -> bool:
     return False
 
 
-def run(outcome_of: list[Mutant], jobs: int) -> list[Outcome]:
+def run(outcome_of: list[Mutant], jobs: int, timeouts: dict[str, float]) -> list[Outcome]:
     """Run the mutants on `jobs` private copies of the project, one mutant at a time per copy."""
     copies = [_copy_project() for _ in range(jobs)]
     try:
         with ThreadPoolExecutor(jobs) as pool:
             queue = iter(outcome_of)
-            return [o for chunk in pool.map(lambda root: _drain(root, queue), copies) for o in chunk]
+            return [o for chunk in pool.map(lambda root: _drain(root, queue, timeouts), copies) for o in chunk]
     finally:
         for root in copies:
             shutil.rmtree(root, ignore_errors=True)
@@ -235,17 +240,18 @@ def _copy_project() -> Path:
     return root
 
 
-def _drain(root: Path, queue: Iterator[Mutant]) -> list[Outcome]:
+def _drain(root: Path, queue: Iterator[Mutant], timeouts: dict[str, float]) -> list[Outcome]:
     done = []
     for mutant in queue:  # a shared iterator: each worker takes the next mutant (next() holds the GIL)
-        done.append(_try(root, mutant))
+        done.append(_try(root, mutant, timeouts[mutant.target.name]))
         outcome = done[-1]
         print(f"  {'killed  ' if outcome.killed else 'SURVIVED'} {mutant.target.name:20} "
-              f"{mutant.target.path}:{mutant.line} {mutant.description} ({outcome.seconds:.0f} s)", flush=True)
+              f"{mutant.target.path}:{mutant.line} {mutant.description} ({outcome.seconds:.0f} s"
+              f"{', ' + outcome.note if outcome.note else ''})", flush=True)
     return done
 
 
-def _try(root: Path, mutant: Mutant) -> Outcome:
+def _try(root: Path, mutant: Mutant, timeout: float) -> Outcome:
     path = root / mutant.target.path
     original = path.read_text(encoding="utf-8")
     path.write_text(mutant.source, encoding="utf-8")
@@ -253,7 +259,7 @@ def _try(root: Path, mutant: Mutant) -> Outcome:
     try:
         result = subprocess.run(
             [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *mutant.target.tests],
-            cwd=root, capture_output=True, text=True, timeout=TIMEOUT_S,
+            cwd=root, capture_output=True, text=True, timeout=timeout,
         )
         return Outcome(mutant, result.returncode != 0, time.monotonic() - started)
     except subprocess.TimeoutExpired:
@@ -262,17 +268,24 @@ def _try(root: Path, mutant: Mutant) -> Outcome:
         path.write_text(original, encoding="utf-8")
 
 
-def _baseline(targets: list[Target]) -> None:
-    """The unmutated (but ast-unparsed) code must pass the same tests, or every 'kill' is a lie."""
+def _baseline(targets: list[Target]) -> dict[str, float]:
+    """The unmutated (but ast-unparsed) code must pass the same tests, or every 'kill' is a lie.
+
+    Returns each target's timeout for its mutants, from how long the clean run took."""
     root = _copy_project()
+    timeouts = {}
     try:
         for target in targets:
             source = ast.unparse(ast.parse((ROOT / target.path).read_text(encoding="utf-8")))
-            outcome = _try(root, Mutant(target, 0, "baseline", source))
+            outcome = _try(root, Mutant(target, 0, "baseline", source), BASELINE_TIMEOUT_S)
             if outcome.killed:
                 raise SystemExit(f"baseline fails for {target.name}: fix the tests before mutating")
+            timeouts[target.name] = max(MIN_TIMEOUT_S, TIMEOUT_FACTOR * outcome.seconds)
+            print(f"baseline {target.name}: {outcome.seconds:.0f} s, mutants get {timeouts[target.name]:.0f} s",
+                  flush=True)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+    return timeouts
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -280,16 +293,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", action="append", choices=[t.name for t in TARGETS])
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--list", action="store_true", help="list the targets and their mutant counts")
+    parser.add_argument("--line", type=int, action="append",
+                        help="only the mutants on this line (repeatable): re-check survivors after a new test")
     args = parser.parse_args(argv)
     targets = [t for t in TARGETS if not args.target or t.name in args.target]
-    every = {t.name: list(mutants(t)) for t in targets}
+    every = {t.name: [m for m in mutants(t) if not args.line or m.line in args.line] for t in targets}
     if args.list:
         for t in targets:
             print(f"{t.name:20} {len(every[t.name]):4} mutants  {t.path}  tests: {' '.join(t.tests)}")
         return 0
-    _baseline(targets)
+    timeouts = _baseline(targets)
     started = time.monotonic()
-    outcomes = run([m for t in targets for m in every[t.name]], args.jobs)
+    outcomes = run([m for t in targets for m in every[t.name]], args.jobs, timeouts)
     print(f"\n{'target':20} {'mutants':>7} {'killed':>7} {'survived':>8}")
     for t in targets:
         mine = [o for o in outcomes if o.mutant.target is t]
@@ -297,6 +312,9 @@ def main(argv: list[str] | None = None) -> int:
     survivors = [o for o in outcomes if not o.killed]
     for o in sorted(survivors, key=lambda o: (o.mutant.target.path, o.mutant.line)):
         print(f"survived: {o.mutant.target.path}:{o.mutant.line} {o.mutant.description}")
+    timed_out = sum(o.note == "timeout" for o in outcomes)
+    if timed_out:
+        print(f"{timed_out} killed by the timeout (counted as killed: a mutant that hangs breaks the guarantee)")
     print(f"{len(outcomes)} mutants, {len(survivors)} survived, {time.monotonic() - started:.0f} s")
     return 0
 
