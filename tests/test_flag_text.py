@@ -60,3 +60,42 @@ async def test_a_runner_up_at_exactly_the_clear_match_makes_it_ambiguous(library
     fits = _fits("randomised", ambiguous.value.candidates)
     assert fits[0] == 100.0 and fits[1] == CLEAR_MATCH
     assert await library.disputes(GUILD) == []
+
+
+async def test_a_runner_up_just_below_the_clear_match_leaves_it_clear(library):
+    """A phrase pasted from the BZDR fact fits it at 100 and the RAPID study's "... the antidepressant
+    effects of" at 89.2: below CLEAR_MATCH, so the pasted fact is named alone."""
+    fact = await library.resolve_fact("shorten the antidepressant effects of", GUILD)
+    assert fact.text.startswith("The Montreal model clinical team proposes a trial of benzodiazepine")
+
+
+async def test_a_flag_says_whether_this_guild_disputed_the_fact_already(library):
+    bdnf = (await library.fact("Ketamine increases BDNF levels")).results[0].id
+    elsewhere = await library.flag(bdnf, "wrong dose", "mod", GUILD + 1)
+    first = await library.flag(bdnf, "wrong dose", "mod", GUILD)
+    second = await library.flag(bdnf, "and the wrong unit", "mod", GUILD)
+    assert [r.already_disputed for r in (elsewhere, first, second)] == [False, False, True]
+    assert second.fact.dispute_reasons == ["wrong dose", "and the wrong unit"]
+
+
+async def test_an_unflag_answers_with_the_fact_as_it_is_now(library):
+    bdnf = (await library.fact("Ketamine increases BDNF levels")).results[0].id
+    await library.flag(bdnf, "wrong dose", "mod", GUILD)
+    result = await library.unflag(bdnf, "checked the source", "mod", GUILD)
+    assert result.already_disputed and result.event.action == "unflag"
+    assert not result.fact.disputed and result.fact.dispute_reasons == []
+
+
+async def test_an_unflag_of_an_unknown_id_is_refused_quoting_40_characters(library):
+    typed = "z" * 60
+    with pytest.raises(Refusal) as refused:
+        await library.unflag(typed, "checked the source", "mod", GUILD)
+    assert str(refused.value) == f"No fact has the id {typed[:40]!r}."
+
+
+async def test_a_reason_of_three_letters_is_enough(library):
+    """MIN_REASON counts letters and digits: "dup" says why (a duplicate), "ok" (2) does not."""
+    bdnf = (await library.fact("Ketamine increases BDNF levels")).results[0].id
+    assert (await library.flag(bdnf, "dup", "mod", GUILD)).event.reason == "dup"
+    with pytest.raises(Refusal, match="A reason must say why"):
+        await library.flag(bdnf, "ok!", "mod", GUILD)
