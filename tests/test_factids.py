@@ -192,3 +192,28 @@ async def test_a_lengthened_id_survives_an_edit_of_the_fact_it_clashed_with(tiny
 async def _ids_by_position(library) -> dict[int, str]:
     async with library.conn.execute("SELECT position, id FROM facts") as cursor:
         return {position: fact_id for position, fact_id in await cursor.fetchall()}
+
+
+def test_a_page_without_clashes_holds_its_ids_for_the_next_page_of_the_batch(tmp_path, monkeypatch):
+    """With 4-character ids the seed under "ketamine" and under "phencyclidine" has no clash inside
+    either page (each takes the fast path), but the two share one id, "usmg": the second page must
+    see the first's hold on it and lengthen its own fact's id, in the same batch."""
+    for module in (storage.load.prepare, storage.load.factids):
+        monkeypatch.setattr(module, "ID_LENGTH", 4)
+    text = SEED.read_text(encoding="utf-8")
+    paths = []
+    for name in ("ketamine", "phencyclidine"):
+        paths.append(tmp_path / f"{name}.txt")
+        paths[-1].write_text(text.replace("\nketamine\n", f"\n{name}\n", 1), encoding="utf-8")
+    db = tmp_path / "db.sqlite3"
+    assert not load_paths(db, paths).errors
+    conn = sqlite3.connect(db)
+    try:
+        facts = conn.execute("SELECT f.id, c.name FROM facts f JOIN concepts c ON c.id = f.concept_id").fetchall()
+        indexed = conn.execute("SELECT count(*) FROM fact_ids").fetchone()[0]
+    finally:
+        conn.close()
+    assert len({fact_id for fact_id, _ in facts}) == len(facts) == indexed == 2 * 285
+    assert ("usmg", "ketamine") in facts
+    longer = [(fact_id, name) for fact_id, name in facts if len(fact_id) > 4]
+    assert len(longer) == 1 and longer[0][0].startswith("usmg") and longer[0][1] == "phencyclidine"
