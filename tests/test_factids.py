@@ -217,3 +217,29 @@ def test_a_page_without_clashes_holds_its_ids_for_the_next_page_of_the_batch(tmp
     assert ("usmg", "ketamine") in facts
     longer = [(fact_id, name) for fact_id, name in facts if len(fact_id) > 4]
     assert len(longer) == 1 and longer[0][0].startswith("usmg") and longer[0][1] == "phencyclidine"
+
+
+def test_the_same_page_twice_in_a_batch_that_clashes_with_an_earlier_batch(tiny_ids, pages, tmp_path):
+    """As above, and the batch's ids clash with an earlier batch's, so its end resolves them one by
+    one from the ids it holds: the replaced page's ids must not be among them."""
+    db = tmp_path / "db.sqlite3"
+    load_paths(db, pages[2:])
+    again = tmp_path / "again" / "ketamine.txt"
+    again.parent.mkdir()
+    _edit_first_claim(pages[0], again)
+    report = load_paths(db, [pages[0], pages[1], again])
+    assert [(p.status, p.kept) for p in report.pages] == [("added", 0), ("added", 0), ("updated", 284)]
+    _check_invariants(db, [again, *pages[1:]])
+
+
+def test_a_copy_of_a_page_in_its_own_batch_is_unchanged(pages, tmp_path, monkeypatch):
+    """The same bytes at a second path, loaded in the same run but in a batch of its own: the batch
+    writes no fact, and ends without error."""
+    monkeypatch.setattr(storage.load.loader, "BATCH_FACTS", 1)
+    copy = tmp_path / "copy" / pages[0].name
+    copy.parent.mkdir()
+    copy.write_bytes(pages[0].read_bytes())
+    db = tmp_path / "db.sqlite3"
+    report = load_paths(db, [pages[0], copy])
+    assert not report.errors
+    assert [(p.status, p.kept) for p in report.pages] == [("added", 0), ("unchanged", 285)]
