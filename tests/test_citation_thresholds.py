@@ -90,6 +90,14 @@ def test_the_label_thresholds_sit_between_the_cases():
     assert 0.6 < labels.LABEL_COVERAGE <= 0.8  # the sibling covers 3 of 5 words; the NMDA label 4 of 5
 
 
+@pytest.mark.parametrize("label", ["The", "It is", "Of the ..."])
+def test_a_label_of_stop_words_only_names_no_fact(label):
+    """A label cut down to its first word or two: it scores 80-100 against any fact (every fact has
+    "the"), but it says nothing, so no fact is named."""
+    index, score = CitationResolver(FACTS).resolve_label(label)
+    assert index is None and score >= labels.LABEL_THRESHOLD
+
+
 def _resolver(label: str) -> CitationResolver:
     """A fresh resolver (it caches answers) over the seed's facts, less the fact of a DELETED label."""
     deleted = dict(DELETED).get(label)
