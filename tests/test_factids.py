@@ -194,10 +194,10 @@ async def _ids_by_position(library) -> dict[int, str]:
         return {position: fact_id for position, fact_id in await cursor.fetchall()}
 
 
-def test_a_page_without_clashes_holds_its_ids_for_the_next_page_of_the_batch(tmp_path, monkeypatch):
+@pytest.fixture
+def two_clean_pages(tmp_path, monkeypatch) -> list[Path]:
     """With 4-character ids the seed under "ketamine" and under "phencyclidine" has no clash inside
-    either page (each takes the fast path), but the two share one id, "usmg": the second page must
-    see the first's hold on it and lengthen its own fact's id, in the same batch."""
+    either page (each can take the fast path), but the two share one id, "usmg"."""
     for module in (storage.load.prepare, storage.load.factids):
         monkeypatch.setattr(module, "ID_LENGTH", 4)
     text = SEED.read_text(encoding="utf-8")
@@ -205,18 +205,41 @@ def test_a_page_without_clashes_holds_its_ids_for_the_next_page_of_the_batch(tmp
     for name in ("ketamine", "phencyclidine"):
         paths.append(tmp_path / f"{name}.txt")
         paths[-1].write_text(text.replace("\nketamine\n", f"\n{name}\n", 1), encoding="utf-8")
-    db = tmp_path / "db.sqlite3"
-    assert not load_paths(db, paths).errors
+    return paths
+
+
+def _ids_by_concept(db: Path) -> list[tuple[str, str]]:
     conn = sqlite3.connect(db)
     try:
         facts = conn.execute("SELECT f.id, c.name FROM facts f JOIN concepts c ON c.id = f.concept_id").fetchall()
         indexed = conn.execute("SELECT count(*) FROM fact_ids").fetchone()[0]
     finally:
         conn.close()
-    assert len({fact_id for fact_id, _ in facts}) == len(facts) == indexed == 2 * 285
-    assert ("usmg", "ketamine") in facts
+    assert len({fact_id for fact_id, _ in facts}) == len(facts) == indexed
+    return facts
+
+
+def test_a_page_without_clashes_holds_its_ids_for_the_next_page_of_the_batch(two_clean_pages, tmp_path):
+    """The second page must see the first's hold on "usmg" and lengthen its own fact's id, in the batch."""
+    db = tmp_path / "db.sqlite3"
+    assert not load_paths(db, two_clean_pages).errors
+    facts = _ids_by_concept(db)
+    assert len(facts) == 2 * 285 and ("usmg", "ketamine") in facts
     longer = [(fact_id, name) for fact_id, name in facts if len(fact_id) > 4]
     assert len(longer) == 1 and longer[0][0].startswith("usmg") and longer[0][1] == "phencyclidine"
+
+
+def test_a_reloaded_page_keeps_its_lengthened_id_and_says_so(two_clean_pages, tmp_path):
+    """Reloaded alone with one other fact edited, the page gets "usmg…" back while the batch is written
+    (not first "usmg" and a fix at its end), so the report says kept, and nothing looks orphaned."""
+    db = tmp_path / "db.sqlite3"
+    load_paths(db, two_clean_pages)
+    longer = [fact_id for fact_id, _ in _ids_by_concept(db) if len(fact_id) > 4]
+    _edit_first_claim(two_clean_pages[1], two_clean_pages[1])
+    report = load_paths(db, two_clean_pages[1:])
+    assert [(p.status, p.added, p.removed, p.kept) for p in report.pages] == [("updated", 1, 1, 284)]
+    assert longer[0] not in report.pages[0].removed_ids
+    assert [fact_id for fact_id, _ in _ids_by_concept(db) if len(fact_id) > 4] == longer
 
 
 def test_the_same_page_twice_in_a_batch_that_clashes_with_an_earlier_batch(tiny_ids, pages, tmp_path):
