@@ -266,3 +266,34 @@ def test_a_copy_of_a_page_in_its_own_batch_is_unchanged(pages, tmp_path, monkeyp
     report = load_paths(db, [pages[0], copy])
     assert not report.errors
     assert [(p.status, p.kept) for p in report.pages] == [("added", 0), ("unchanged", 285)]
+
+
+def test_a_one_fact_page_skips_the_id_the_flag_history_gave_to_other_content(tmp_path):
+    """Every id such a page wants is flagged for other content (the only one it wants): it must not
+    take it (a dispute would move to a fact it was never about), at the real id length."""
+    import random
+
+    from bot.tools.synthetic import page_text, template_from
+
+    page = tmp_path / "pages" / "tiny.txt"
+    page.parent.mkdir()
+    page.write_text(page_text(0, 1, template_from(SEED), random.Random(1))[0], encoding="utf-8")
+    (key,) = prepare(page).keys
+    wanted = short_id(key, 8)
+    db = tmp_path / "db.sqlite3"
+    load_paths(db, [])  # the schema
+    conn = sqlite3.connect(db)
+    conn.execute(
+        "INSERT INTO flag_events (fact_id, guild_id, action, actor, reason, at, fact_text, fact_key)"
+        " VALUES (?, 1, 'flag', 'mod', 'why', '2026-01-01', 'gone', 'a key no fact has')",
+        (wanted,),
+    )
+    conn.commit()
+    conn.close()
+    assert not load_paths(db, [page]).errors
+    conn = sqlite3.connect(db)
+    try:
+        (fact_id,) = [row[0] for row in conn.execute("SELECT id FROM facts")]
+    finally:
+        conn.close()
+    assert fact_id != wanted and fact_id == short_id(key, 9)
