@@ -370,6 +370,19 @@ async def test_moderation_from_a_direct_message_is_refused_politely(run):
     assert await _flag_count(run.library) == 0
 
 
+async def test_moderation_without_a_member_in_a_guild_is_refused_not_crashed(run):
+    """A guild payload without its member (Discord sends one; discord.py then has no user at all):
+    no member, no roles, so no moderator, and a refusal rather than an error."""
+    fact_id = (await run.library.fact("bdnf")).results[0].id
+    payload = run.fake.interaction("flag", [_option("fact", fact_id), _option("reason", "wrong dose")],
+                                   guild_id=GUILD, user_id=MODERATOR, roles=[MOD_ROLE])
+    payload["user"] = payload.pop("member")["user"]
+    requests = await run.send(payload)
+    assert "Only moderators" in requests[0].body["data"]["content"]
+    await run.drained()
+    assert await _flag_count(run.library) == 0
+
+
 async def test_only_the_asker_may_turn_a_private_answers_pages(run):
     for fact in (await run.library.fact("ketamine", limit=7)).results:
         await run.library.flag(fact.id, "checking the source", "mod", GUILD)

@@ -192,3 +192,108 @@ async def test_a_lengthened_id_survives_an_edit_of_the_fact_it_clashed_with(tiny
 async def _ids_by_position(library) -> dict[int, str]:
     async with library.conn.execute("SELECT position, id FROM facts") as cursor:
         return {position: fact_id for position, fact_id in await cursor.fetchall()}
+
+
+@pytest.fixture
+def two_clean_pages(tmp_path, monkeypatch) -> list[Path]:
+    """With 4-character ids the seed under "ketamine" and under "phencyclidine" has no clash inside
+    either page (each can take the fast path), but the two share one id, "usmg"."""
+    for module in (storage.load.prepare, storage.load.factids):
+        monkeypatch.setattr(module, "ID_LENGTH", 4)
+    text = SEED.read_text(encoding="utf-8")
+    paths = []
+    for name in ("ketamine", "phencyclidine"):
+        paths.append(tmp_path / f"{name}.txt")
+        paths[-1].write_text(text.replace("\nketamine\n", f"\n{name}\n", 1), encoding="utf-8")
+    return paths
+
+
+def _ids_by_concept(db: Path) -> list[tuple[str, str]]:
+    conn = sqlite3.connect(db)
+    try:
+        facts = conn.execute("SELECT f.id, c.name FROM facts f JOIN concepts c ON c.id = f.concept_id").fetchall()
+        indexed = conn.execute("SELECT count(*) FROM fact_ids").fetchone()[0]
+    finally:
+        conn.close()
+    assert len({fact_id for fact_id, _ in facts}) == len(facts) == indexed
+    return facts
+
+
+def test_a_page_without_clashes_holds_its_ids_for_the_next_page_of_the_batch(two_clean_pages, tmp_path):
+    """The second page must see the first's hold on "usmg" and lengthen its own fact's id, in the batch."""
+    db = tmp_path / "db.sqlite3"
+    assert not load_paths(db, two_clean_pages).errors
+    facts = _ids_by_concept(db)
+    assert len(facts) == 2 * 285 and ("usmg", "ketamine") in facts
+    longer = [(fact_id, name) for fact_id, name in facts if len(fact_id) > 4]
+    assert len(longer) == 1 and longer[0][0].startswith("usmg") and longer[0][1] == "phencyclidine"
+
+
+def test_a_reloaded_page_keeps_its_lengthened_id_and_says_so(two_clean_pages, tmp_path):
+    """Reloaded alone with one other fact edited, the page gets "usmg…" back while the batch is written
+    (not first "usmg" and a fix at its end), so the report says kept, and nothing looks orphaned."""
+    db = tmp_path / "db.sqlite3"
+    load_paths(db, two_clean_pages)
+    longer = [fact_id for fact_id, _ in _ids_by_concept(db) if len(fact_id) > 4]
+    _edit_first_claim(two_clean_pages[1], two_clean_pages[1])
+    report = load_paths(db, two_clean_pages[1:])
+    assert [(p.status, p.added, p.removed, p.kept) for p in report.pages] == [("updated", 1, 1, 284)]
+    assert longer[0] not in report.pages[0].removed_ids
+    assert [fact_id for fact_id, _ in _ids_by_concept(db) if len(fact_id) > 4] == longer
+
+
+def test_the_same_page_twice_in_a_batch_that_clashes_with_an_earlier_batch(tiny_ids, pages, tmp_path):
+    """As above, and the batch's ids clash with an earlier batch's, so its end resolves them one by
+    one from the ids it holds: the replaced page's ids must not be among them."""
+    db = tmp_path / "db.sqlite3"
+    load_paths(db, pages[2:])
+    again = tmp_path / "again" / "ketamine.txt"
+    again.parent.mkdir()
+    _edit_first_claim(pages[0], again)
+    report = load_paths(db, [pages[0], pages[1], again])
+    assert [(p.status, p.kept) for p in report.pages] == [("added", 0), ("added", 0), ("updated", 284)]
+    _check_invariants(db, [again, *pages[1:]])
+
+
+def test_a_copy_of_a_page_in_its_own_batch_is_unchanged(pages, tmp_path, monkeypatch):
+    """The same bytes at a second path, loaded in the same run but in a batch of its own: the batch
+    writes no fact, and ends without error."""
+    monkeypatch.setattr(storage.load.loader, "BATCH_FACTS", 1)
+    copy = tmp_path / "copy" / pages[0].name
+    copy.parent.mkdir()
+    copy.write_bytes(pages[0].read_bytes())
+    db = tmp_path / "db.sqlite3"
+    report = load_paths(db, [pages[0], copy])
+    assert not report.errors
+    assert [(p.status, p.kept) for p in report.pages] == [("added", 0), ("unchanged", 285)]
+
+
+def test_a_one_fact_page_skips_the_id_the_flag_history_gave_to_other_content(tmp_path):
+    """Every id such a page wants is flagged for other content (the only one it wants): it must not
+    take it (a dispute would move to a fact it was never about), at the real id length."""
+    import random
+
+    from bot.tools.synthetic import page_text, template_from
+
+    page = tmp_path / "pages" / "tiny.txt"
+    page.parent.mkdir()
+    page.write_text(page_text(0, 1, template_from(SEED), random.Random(1))[0], encoding="utf-8")
+    (key,) = prepare(page).keys
+    wanted = short_id(key, 8)
+    db = tmp_path / "db.sqlite3"
+    load_paths(db, [])  # the schema
+    conn = sqlite3.connect(db)
+    conn.execute(
+        "INSERT INTO flag_events (fact_id, guild_id, action, actor, reason, at, fact_text, fact_key)"
+        " VALUES (?, 1, 'flag', 'mod', 'why', '2026-01-01', 'gone', 'a key no fact has')",
+        (wanted,),
+    )
+    conn.commit()
+    conn.close()
+    assert not load_paths(db, [page]).errors
+    conn = sqlite3.connect(db)
+    try:
+        (fact_id,) = [row[0] for row in conn.execute("SELECT id FROM facts")]
+    finally:
+        conn.close()
+    assert fact_id != wanted and fact_id == short_id(key, 9)
