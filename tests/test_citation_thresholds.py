@@ -16,7 +16,7 @@ that threshold alone, not by another check):
     LABEL_THRESHOLD    74.8 (Huang et al., deleted)  < 75    <= 75.2 ("BDNF concentrations")
     LABEL_COVERAGE     5/7 (Framing ..., deleted)    < 0.75  <= 3/4 ("raises BDNF levels")
     LABEL_WORD_RATIO   84.2 (developed/developers)   < 85    <= 85.7 (studeis/studies)
-    BARE_COVERAGE      3/4 (Biomedical view, deleted) < 0.8  <= 4/5 (Montreal model integrates)
+    BARE_COVERAGE      4/5 (Montreal model integrates) < 0.82 <= 5/6 ("formalised")
     BARE_PREFIX_RATIO  93.1 ("comparable")           < 94    <= 94.2 (a list that lost its "and")
 """
 
@@ -235,11 +235,23 @@ def test_the_bare_label_of_a_deleted_fact_names_no_other():
     assert sum(w in opening for w in words) / len(words) == 3 / 4
 
 
-def test_the_bare_coverage_sits_in_a_narrow_band():
-    """3/4 (the deleted fact's siblings, above) < BARE_COVERAGE <= 4/5 (the seed's
-    "Montreal model integrates ketamine into therapy", whose fact lacks "integrates")."""
-    label = "Montreal model integrates ketamine into therapy"
-    index, score = CitationResolver(FACTS).bare_label(label, content_words(label))
-    assert FACTS[index].startswith("The Montreal model") and score == 80.0
-    assert label in _bare(SEED_TEXT)
-    assert 3 / 4 < labels.BARE_COVERAGE <= 4 / 5
+def test_the_bare_coverage_sits_in_a_narrow_band(monkeypatch):
+    """4/5 < BARE_COVERAGE <= 5/6. Below: the seed's "Montreal model integrates ketamine into
+    therapy", a summary, not an opening: its 4 of 5 words are in the opening of a fact about ECT
+    (the "therapy" of "electroconvulsive therapy"), which it once named as its source, and only 3
+    in that of the fact it sums up. Above: a seed label spelt the British way ("formalised")."""
+    resolver = CitationResolver(FACTS)
+    summary = "Montreal model integrates ketamine into therapy"
+    ect = _index("The Montreal model clinical team observed that ketamine treatment differs")
+    opening = content_words(FACTS[ect])[: 5 + labels.BARE_WINDOW_EXTRA]
+    assert sum(w in opening for w in content_words(summary)) / 5 == 4 / 5
+    assert resolver.bare_label(summary, content_words(summary)) == (None, 0.0)
+    assert summary not in _bare(SEED_TEXT)  # left in the text: no citation rather than a wrong one
+    british = "psychedelic-assisted psychotherapy models for psilocybin are more formalised"
+    fact = _index("Psychedelic-assisted psychotherapy models for psilocybin are more formalized")
+    assert resolver.bare_label(british, content_words(british)) == (fact, 83.3)
+    edited = SEED_TEXT.replace("psilocybin are more formalized.", "psilocybin are more formalised.", 1)
+    assert british in _bare(edited)
+    assert 4 / 5 < labels.BARE_COVERAGE <= 5 / 6
+    monkeypatch.setattr(labels, "_MAX_MISSES", labels.max_misses(5 / 6 + 0.001))
+    assert CitationResolver(FACTS).bare_label(british, content_words(british))[0] is None

@@ -3,6 +3,9 @@ resolved fact, score, anchor) exactly as the scanner found them before it was ma
 
 `tests/pinned/seed_citations.json` was written by `python -m tests.test_citations_pinned` from the
 scanner of commit cfee085. Re-record only for a change meant to alter results, and say so.
+Re-recorded once, on purpose: BARE_COVERAGE 0.8 -> 0.82, so the summary "Montreal model integrates
+ketamine into therapy" (synthesis 2, perspective 1) no longer cites a fact about ECT that shares 4
+of its 5 words; it stays in the text uncited (tests/test_citation_thresholds.py has the case).
 """
 
 from __future__ import annotations
@@ -47,12 +50,12 @@ def current() -> list[dict]:
     return snapshot(parse_file(SEED))
 
 
-def test_the_same_thirty_bare_labels(pinned, current):
+def test_the_same_twenty_eight_bare_labels(pinned, current):
     def bare(blocks: list[dict]) -> list[tuple]:
         return [(b["block"], b["item"], c["label"], c["fact_index"], c["score"])
                 for b in blocks for c in b["citations"] if c["kind"] == "bare"]
 
-    assert len(bare(pinned)) == 30
+    assert len(bare(pinned)) == 28  # 30 until the ECT miscitation went (see the docstring)
     assert bare(current) == bare(pinned)
 
 

@@ -20,7 +20,7 @@ from storage.textnorm import STOP_WORDS, first_content_word, fold, words
 LABEL_THRESHOLD = 75.0
 LABEL_COVERAGE = 0.75  # share of the label's content words (typos forgiven) the fact must contain
 LABEL_WORD_RATIO = 85.0  # a misspelt label word still counts when this close to a word of the fact
-BARE_COVERAGE = 0.8  # share of a bare label's words found at the start of its fact
+BARE_COVERAGE = 0.82  # share of a bare label's words found at the start of its fact
 BARE_PREFIX_RATIO = 94.0  # lowercase bare labels must match a fact's opening this closely (pinned by cases)
 MAX_LABEL_WORDS = 30
 EXTRACT_LIMIT = 5  # facts a labelled citation's fuzzy match reranks
@@ -37,7 +37,12 @@ def content_words(text: str) -> list[str]:
 
 # The most words a bare label of n content words may miss in its fact (computed as the coverage
 # test computes it, so the shortcut never disagrees with it).
-_MAX_MISSES = [0] + [max(m for m in range(n + 1) if (n - m) / n >= BARE_COVERAGE) for n in range(1, MAX_LABEL_WORDS + 1)]
+def max_misses(coverage: float) -> list[int]:
+    """For each label length n, the most of its words a fact may lack at this coverage."""
+    return [0] + [max(m for m in range(n + 1) if (n - m) / n >= coverage) for n in range(1, MAX_LABEL_WORDS + 1)]
+
+
+_MAX_MISSES = max_misses(BARE_COVERAGE)
 
 
 class CitationResolver:
