@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.commands.respond import concept_choices, choices
+from bot.commands.respond import choices, concept_choices, filtered_by_type
 from bot.render import embeds
 from bot.spec import EXPORT
 from storage import Missing
@@ -23,9 +23,7 @@ def setup(bot: FactBot) -> None:
     library = bot.library
 
     @app_commands.command(name=EXPORT.name, description=EXPORT.description)
-    @app_commands.describe(**EXPORT.describe())
-    @app_commands.rename(**EXPORT.renames())
-    @app_commands.choices(fact_type=[app_commands.Choice(name=t, value=t) for t in EXPORT.option("type").choices])
+    @filtered_by_type(EXPORT)
     async def export(
         interaction: discord.Interaction,
         concept: app_commands.Range[str, 1, _CONCEPT] | None = None,

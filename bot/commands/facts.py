@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 
 from bot.commands.controls import PREFIX, Control, custom_id, register
-from bot.commands.respond import choices, concept_choices, in_time, send, send_paged
+from bot.commands.respond import choices, concept_choices, filtered_by_type, in_time, send, send_paged
 from bot.render import embeds
 from bot.render.limits import BUTTON_LABEL, ROW_BUTTONS, one_line
 from bot.spec import FACT
@@ -65,9 +65,7 @@ def setup(bot: FactBot) -> None:
     library = bot.library
 
     @app_commands.command(name=FACT.name, description=FACT.description)
-    @app_commands.describe(**FACT.describe())
-    @app_commands.rename(**FACT.renames())
-    @app_commands.choices(fact_type=[app_commands.Choice(name=t, value=t) for t in FACT.option("type").choices])
+    @filtered_by_type(FACT)
     async def fact(
         interaction: discord.Interaction,
         query: app_commands.Range[str, 1, _QUERY],

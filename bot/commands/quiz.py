@@ -17,7 +17,7 @@ import discord
 from discord import app_commands
 
 from bot.commands.controls import register
-from bot.commands.respond import apologise, concept_choices, in_time, send, tell
+from bot.commands.respond import apologise, concept_choices, filtered_by_type, in_time, send, tell
 from bot.render import embeds
 from bot.spec import QUIZ, QUIZ_PLAY, QUIZ_SCORES
 from storage import LETTERS, Missing, NoQuestion, QuizState
@@ -117,9 +117,7 @@ def setup(bot: FactBot) -> None:
     quiz = app_commands.Group(name=QUIZ.name, description=QUIZ.description)
 
     @quiz.command(name=QUIZ_PLAY.name, description=QUIZ_PLAY.description)
-    @app_commands.describe(**QUIZ_PLAY.describe())
-    @app_commands.rename(**QUIZ_PLAY.renames())
-    @app_commands.choices(fact_type=[app_commands.Choice(name=t, value=t) for t in QUIZ_PLAY.option("type").choices])
+    @filtered_by_type(QUIZ_PLAY)
     async def play(
         interaction: discord.Interaction,
         concept: app_commands.Range[str, 1, QUIZ_PLAY.option("concept").max] | None = None,

@@ -10,6 +10,7 @@ from typing import TypeVar
 import discord
 
 from bot.render.limits import CHOICE_NAME, CHOICE_VALUE, CHOICES, one_line
+from bot.spec import CommandSpec
 from storage import StateUnavailable
 
 T = TypeVar("T")
@@ -86,6 +87,19 @@ def choices(pairs: list[tuple[str, str]]) -> list[discord.app_commands.Choice[st
         if name and value:
             found.append(discord.app_commands.Choice(name=name, value=value))
     return found
+
+
+def filtered_by_type(spec: CommandSpec) -> Callable[[T], T]:
+    """A command's option descriptions, its `fact_type` parameter shown as `type`, and the fact
+    types as that option's choices, all from the spec (/fact, /quiz play and /export share them)."""
+
+    def apply(callback: T) -> T:
+        typed = discord.app_commands.choices(
+            fact_type=[discord.app_commands.Choice(name=t, value=t) for t in spec.option("type").choices])
+        return discord.app_commands.describe(**spec.describe())(
+            discord.app_commands.rename(**spec.renames())(typed(callback)))
+
+    return apply
 
 
 def concept_choices(library) -> Callable[[discord.Interaction, str], Awaitable[list[discord.app_commands.Choice[str]]]]:
