@@ -113,8 +113,7 @@ async def migrate_store(url: str | None, sqlite_path: str | Path) -> str:
 
 async def copy_history(sqlite_path: str | Path, url: str) -> CopyReport:
     """Copy the flag history and the quiz tables of the SQLite database at `sqlite_path` into the store at `url`."""
-    replay = _replay(sqlite_path)
-    quiz = read_quiz(sqlite_path)
+    replay, quiz = _read(sqlite_path)
     expected = replay.counts()
     report = CopyReport(str(sqlite_path), redact(url), expected, quiz.counts())
     pool = await open_pool(url, min_size=1, max_size=1)
@@ -172,8 +171,9 @@ async def _check_counts(conn: asyncpg.Connection, history: Counts | None, quiz: 
                           f" {found_quiz.line()}): rolled back, nothing was copied")
 
 
-def _replay(sqlite_path: str | Path) -> _Replay:
-    """Read and replay the SQLite history; it must end with the disputes SQLite has open."""
+def _read(sqlite_path: str | Path) -> tuple[_Replay, QuizRows]:
+    """Read the SQLite store once: its history replayed (it must end with the disputes SQLite has
+    open) and its quiz rows."""
     if not Path(sqlite_path).is_file():
         raise CopyRefused(f"{sqlite_path} does not exist: name the SQLite database to copy with [storage] database")
     conn = db.connect_sync(sqlite_path)
@@ -183,12 +183,13 @@ def _replay(sqlite_path: str | Path) -> _Replay:
             replay.add(row)
         open_in_sqlite = {(r["fact_id"], r["guild_id"]) for r in conn.execute(
             "SELECT fact_id, guild_id FROM flags WHERE status = 'open'")}
+        quiz = read_quiz(conn)
     finally:
         conn.close()
     if open_in_sqlite != set(replay.open_now):
         raise CopyRefused(f"the history replays to {len(replay.open_now)} open disputes but {sqlite_path} has"
                           f" {len(open_in_sqlite)} open: the SQLite history is inconsistent, nothing was copied")
-    return replay
+    return replay, quiz
 
 
 async def _counts(conn: asyncpg.Connection) -> Counts:

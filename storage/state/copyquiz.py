@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from pathlib import Path
 
 import asyncpg
 
@@ -42,17 +41,15 @@ class QuizRows:
         return QuizCounts(len(self.questions), len(self.answers), len(self.scores))
 
 
-def read_quiz(sqlite_path: str | Path) -> QuizRows:
-    """Every quiz row of the SQLite database (choices as a list, correct as a boolean)."""
-    conn = sqlite3.connect(sqlite_path)
-    try:
-        questions = [(*row[:5], json.loads(row[5]), *row[6:]) for row in conn.execute(
-            f"SELECT {', '.join(_QUESTION_COLUMNS)} FROM quiz_questions ORDER BY id")]
-        answers = [(*row[:4], bool(row[4]), row[5]) for row in conn.execute(
-            f"SELECT {', '.join(_ANSWER_COLUMNS)} FROM quiz_answers ORDER BY question_id, user_id")]
-        scores = conn.execute(f"SELECT {', '.join(_SCORE_COLUMNS)} FROM quiz_scores ORDER BY guild_id, user_id").fetchall()
-    finally:
-        conn.close()
+def read_quiz(conn: sqlite3.Connection) -> QuizRows:
+    """Every quiz row of the SQLite store (choices as a list, correct as a boolean)."""
+    rows = [tuple(r) for r in conn.execute(f"SELECT {', '.join(_QUESTION_COLUMNS)} FROM quiz_questions ORDER BY id")]
+    questions = [(*row[:5], json.loads(row[5]), *row[6:]) for row in rows]
+    rows = [tuple(r) for r in conn.execute(
+        f"SELECT {', '.join(_ANSWER_COLUMNS)} FROM quiz_answers ORDER BY question_id, user_id")]
+    answers = [(*row[:4], bool(row[4]), row[5]) for row in rows]
+    scores = [tuple(r) for r in conn.execute(
+        f"SELECT {', '.join(_SCORE_COLUMNS)} FROM quiz_scores ORDER BY guild_id, user_id")]
     return QuizRows(questions, answers, scores)
 
 
