@@ -96,17 +96,14 @@ class Views:
             (concept_id,),
         ) as cursor:
             rows = await cursor.fetchall()
-        cited_ids = sorted({r["fact_id"] for r in rows if r["fact_id"]})
-        marks = ",".join("?" * len(cited_ids))
-        async with self.conn.execute(f"SELECT fact FROM fact_ids WHERE id IN ({marks})", cited_ids) as cursor:
-            fact_rows = await self._fact_rows([rowid for (rowid,) in await cursor.fetchall()])
-        disputed = await self.state.open_disputes(cited_ids, guild_id)
+        cited = await self.facts_by_id(sorted({r["fact_id"] for r in rows if r["fact_id"]}), guild_id)
         grouped: dict[tuple[str, int], list[CitationView]] = {}
         for r in rows:
+            fact = cited.get(r["fact_id"])
             grouped.setdefault((r["block"], r["item"]), []).append(
-                CitationView(r["kind"], r["label"], r["number"], r["fact_id"], r["score"], r["anchor"], r["fact_id"] in disputed)
+                CitationView(r["kind"], r["label"], r["number"], r["fact_id"], r["score"], r["anchor"],
+                             fact is not None and fact.disputed)
             )
-        cited = {view.id: view for view in _fact_views(fact_rows, disputed).values()}
         return grouped, cited
 
 def _fact_views(rows: list[aiosqlite.Row], disputes: dict[str, list[Dispute]]) -> dict[int, FactView]:

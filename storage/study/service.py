@@ -63,7 +63,8 @@ class Study:
             return selected
         facts = [fact for _, fact in selected]
         state = self.library.state
-        disputed = frozenset(await state.open_disputes([f.id for f in facts], guild_id))
+        # The guild's open disputes, not a lookup of every selectable fact's id (all of them, unfiltered).
+        disputed = frozenset(d.fact_id for d in await state.disputes(guild_id))
         recent = await state.recent_facts(guild_id, repeat_after) if repeat_after else []
         cloze = pick(facts, await self.pool(), rng or random.Random(), recent, disputed)
         if cloze is None:
