@@ -175,7 +175,7 @@ async def _console(config: Config, args: argparse.Namespace) -> int:
 async def _ask(config: Config, args: argparse.Namespace) -> int:
     library = await _open(config)
     try:
-        await library.use_meaning_if_complete()  # one-shot: meaning only if nothing is missing
+        await library.use_meaning_if_complete(warm=False)  # one-shot: meaning only if nothing is missing
         console = Console(library, _operator(args), args.guild, config.bot.results_per_page, config.quiz)
         if args.line == "-":
             await run_lines(console, sys.stdin)

@@ -169,7 +169,8 @@ class Console:
         """Where the fact is disputed instead: /disputes lists every guild's, /unflag acts in one."""
         if self.guild_id is not None or not fact:
             return ""
-        guilds = sorted({d.guild_id for d in await self.library.disputes(None) if d.fact_id == fact.strip().lower()})
+        view = await self.library.fact_by_id(fact)  # every guild's disputes of it
+        guilds = sorted({d.guild_id for d in view.disputes}) if view else []
         if not guilds:
             return ""
         return f" It is disputed in guild {', '.join(map(str, guilds))}: add --guild {guilds[0]} to unflag it there."

@@ -152,11 +152,14 @@ class Library:
         await self.use_meaning_if_complete()
         return embedded
 
-    async def use_meaning_if_complete(self) -> bool:
-        """Rank by meaning from now on if every fact has its vector (the index is warmed first)."""
+    async def use_meaning_if_complete(self, warm: bool = True) -> bool:
+        """Rank by meaning from now on if every fact has its vector. Warming loads the model and
+        builds the index now; without it the first search by meaning does (a one-shot command
+        that never searches, /help say, then pays nothing)."""
         if self.meaning is None or await self.missing_vectors():
             return False
-        await self.search.warm_meaning()
+        if warm:
+            await self.search.warm_meaning()
         self.meaning.ready = True
         return True
 

@@ -12,7 +12,6 @@ from bot.commands.controls import PREFIX, Control, custom_id, register
 from bot.commands.respond import in_time, send
 from bot.render import embeds
 from bot.spec import CHECK
-from storage import MAX_CHECK
 
 if TYPE_CHECKING:
     from bot.client import FactBot
@@ -21,7 +20,7 @@ if TYPE_CHECKING:
 def message_text(message: discord.Message) -> str:
     """What a message says: its content, or its embeds' descriptions when it has no content."""
     text = message.content.strip() or "\n\n".join(e.description for e in message.embeds if e.description)
-    return text[:MAX_CHECK]
+    return text  # Library.check cuts it to MAX_CHECK
 
 
 class ShareCheck(Control, discord.ui.DynamicItem[discord.ui.Button],
