@@ -134,8 +134,7 @@ def setup(bot: FactBot) -> None:
         if isinstance(question, Missing):
             await send(interaction, content=embeds.missing(question), ephemeral=True)
             return
-        state = await library.study.question(question.id)
-        await send(interaction, embeds=[embeds.quiz_question(state)], view=buttons(question.id))
+        await send(interaction, embeds=[embeds.quiz_question(question.state)], view=buttons(question.id))
         bot.track(asyncio.create_task(_close_later(bot, interaction, question.id, settings.answer_seconds)))
 
     @quiz.command(name=QUIZ_SCORES.name, description=QUIZ_SCORES.description)

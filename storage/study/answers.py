@@ -49,6 +49,7 @@ class QuizQuestion:
     cloze: Cloze
     fact: FactView
     closes_at: float
+    state: QuizState  # as the store now keeps it: open, no answer yet
 
 
 @dataclass(frozen=True)

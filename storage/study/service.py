@@ -76,7 +76,9 @@ class Study:
         question_id = await state.ask(guild_id, cloze.fact_id, asker_id, cloze.prompt, cloze.choices, cloze.answer,
                                       now, closes_at)
         fact = await self.library.fact_by_id(cloze.fact_id, guild_id)
-        return QuizQuestion(question_id, cloze, fact, closes_at)
+        state = QuizState(question_id, guild_id, cloze.fact_id, asker_id, cloze.prompt, cloze.choices, cloze.answer,
+                          closes_at, revealed=False)
+        return QuizQuestion(question_id, cloze, fact, closes_at, state)
 
     async def question(self, question_id: int) -> QuizState | None:
         return await self.library.state.quiz_state(question_id)
