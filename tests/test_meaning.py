@@ -144,3 +144,33 @@ def test_the_meaning_layer_can_be_turned_off(tmp_path):
     assert _count(db, "SELECT count(*) FROM fact_vectors") == 0  # --embed with meaning off embeds nothing
     data = json.loads(_cli("ask", "--json", "/fact bdnf", config=config).stdout)
     assert {r["match"] for r in data["results"]} == {"words"}
+
+
+async def test_a_page_another_process_reloads_leaves_no_stale_rowids(meaning_library, tmp_path):
+    """The page is reloaded by another process with two facts swapped: no new content, so no new
+    vector, but new rowids. Meaning search must answer with the facts as they are now."""
+    import asyncio
+
+    from storage.load.loader import load_paths
+    from tests.conftest import SEED
+
+    seed = SEED.read_text(encoding="utf-8")
+    copy = tmp_path / "copy.txt"  # a second page: more facts than the sign-bit shortlist rescores
+    copy.write_text(seed.replace("\nketamine\n", "\nketamine copy\n", 1), encoding="utf-8")
+    await meaning_library.load([copy])
+    await meaning_library.embed_missing()
+    lines = seed.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("claim"))
+    query = lines[first].removeprefix("claim")  # its fact is the closest, and its rowid moves
+    lines[first], lines[first + 1] = lines[first + 1], lines[first]
+    page = tmp_path / "ketamine.txt"
+    page.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    await meaning_library.search.similar(query, 10)  # the index is built
+    await asyncio.to_thread(load_paths, meaning_library.path, [page], None, {})
+    after = await meaning_library.search.similar(query, 10)
+    fresh = await Library.open(meaning_library.path)
+    try:
+        assert await fresh.use_meaning_if_complete()
+        assert after == await fresh.search.similar(query, 10)
+    finally:
+        await fresh.close()

@@ -122,9 +122,7 @@ class Searcher:
 
     def invalidate(self) -> None:
         """Forget the cached vocabulary (after pages were loaded); takes effect at the next search."""
-        self._stale = True
-        if self.meaning is not None:
-            self.meaning.forget()
+        self._stale = True  # the meaning index goes with the vocabulary (see _vocabulary)
 
     async def close(self) -> None:
         await asyncio.to_thread(self._threads.shutdown, wait=True)
@@ -136,13 +134,13 @@ class Searcher:
     async def warm_meaning(self) -> None:
         """Load the encoder and build the meaning index now, so no answer waits for them."""
         if self.meaning is not None:
-            await self._run(self.meaning.warm, self._conn)
+            await self._run(self._warm)
 
     async def similar(self, text: str, k: int = CANDIDATES) -> list[tuple[int, float]]:
         """Up to `k` (rowid, cosine) closest in meaning to `text`; empty while meaning is not ready."""
         if self.meaning is None or not self.meaning.ready:
             return []
-        return await self._run(lambda: self.meaning.similar(self._conn(), text, Filters(), k))
+        return await self._run(self._similar, text, k)
 
     async def vocabulary(self) -> Vocabulary:
         """The cached vocabulary, rebuilt when the data has changed."""
@@ -189,16 +187,29 @@ class Searcher:
     def _vocabulary(self) -> Vocabulary:
         conn = self._conn()
         with self._lock:
+            pages_changed = self._stale
             if self._stale:
                 self._vocab, self._stale = None, False
             (version,) = conn.execute("PRAGMA data_version").fetchone()
             if self._vocab is None or version != self._data_version:
                 signature = tuple(conn.execute("SELECT count(*), max(id), max(loaded_at) FROM concepts").fetchone())
                 if self._vocab is None or signature != self._signature:
+                    # Loaded here or by another process: the meaning index's rowids are stale too.
+                    pages_changed = pages_changed or self._vocab is not None
                     self._vocab = Vocabulary.load(conn)
                     self._signature = signature
                 self._data_version = version
+            if pages_changed and self.meaning is not None:
+                self.meaning.forget()
             return self._vocab
+
+    def _warm(self) -> None:
+        self._vocabulary()  # a page change is taken in first, so the index is not built twice
+        self.meaning.warm(self._conn)
+
+    def _similar(self, text: str, k: int) -> list[tuple[int, float]]:
+        self._vocabulary()  # pages another process replaced leave the index's rowids stale
+        return self.meaning.similar(self._conn(), text, Filters(), k)
 
     # -- planning ---------------------------------------------------------------------------
 

@@ -34,32 +34,33 @@ class Meaning:
 
     def similar(self, conn: sqlite3.Connection, query: str, filters, k: int) -> list[tuple[int, float]]:
         """Up to `k` (rowid, cosine) closest in meaning to `query` that pass `filters`, best first."""
-        text = " ".join(query.split())[:MAX_QUERY_CHARS]
-        if not text:
-            return []
-        vector = self.encoder.encode([text])[0]
-        index = self.index(conn)
-        narrowed = filters.fact_type or filters.concept_id is not None or filters.source_ids is not None
-        found = index.search(conn, vector, k * 8 if narrowed else k)
-        return _filtered(conn, found, filters)[:k] if narrowed else found
+        closest = self._closest(conn, query, filters, k)
+        return closest[2] if closest else []
 
     def near(self, conn: sqlite3.Connection, query: str, filters, k: int, also: list[int]) -> Near:
         """The `k` facts closest in meaning to `query`, the cosines of the facts `also` (found by
         words), and the query's background (fusion.py reads a cosine against it)."""
-        text = " ".join(query.split())[:MAX_QUERY_CHARS]
-        if not text:
+        closest = self._closest(conn, query, filters, k)
+        if closest is None:
             return Near([], {}, 0.0, 1.0)
-        vector = self.encoder.encode([text])[0]
-        index = self.index(conn)
-        narrowed = filters.fact_type or filters.concept_id is not None or filters.source_ids is not None
-        found = index.search(conn, vector, k * 8 if narrowed else k)
-        found = _filtered(conn, found, filters)[:k] if narrowed else found
+        vector, index, found = closest
         known = dict(found)
         rest = [rowid for rowid in also if rowid not in known]
         rowids, stored = vectors.exact(conn, rest) if rest else ([], None)
         cosines = {rowid: float(c) for rowid, c in zip(rowids, stored @ vector)} if rowids else {}
         mean, deviation = index.background_cosines(vector)
         return Near(found, {**cosines, **{r: known[r] for r in also if r in known}}, mean, deviation)
+
+    def _closest(self, conn: sqlite3.Connection, query: str, filters, k: int):
+        """(query vector, index, the `k` closest (rowid, cosine) passing `filters`); None for no text."""
+        text = " ".join(query.split())[:MAX_QUERY_CHARS]
+        if not text:
+            return None
+        vector = self.encoder.encode([text])[0]
+        index = self.index(conn)
+        narrowed = filters.fact_type or filters.concept_id is not None or filters.source_ids is not None
+        found = index.search(conn, vector, k * 8 if narrowed else k)
+        return vector, index, _filtered(conn, found, filters)[:k] if narrowed else found
 
     def index(self, conn: sqlite3.Connection) -> MeaningIndex:
         with self._lock:
