@@ -56,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     except StateError as exc:
         print(f"state store error: {getattr(exc, 'detail', '') or exc}", file=sys.stderr)
         return 1
+    except PageFormatError as exc:
+        print(f"page error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

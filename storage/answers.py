@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 
@@ -208,6 +208,20 @@ class FlagEvent:
     actor_id: int | None
     reason: str
     at: str
+
+
+def with_event(fact: FactView, event: FlagEvent) -> FactView:
+    """The fact's disputes as a recorded flag or unflag left them (when they cannot be read back)."""
+    others = tuple(d for d in fact.disputes if d.guild_id != event.guild_id)
+    if event.action == "unflag":
+        return replace(fact, disputes=others)
+    mine = next((d for d in fact.disputes if d.guild_id == event.guild_id), None)
+    if mine is None:
+        mine = Dispute(fact.id, event.guild_id, (event.reason,), (event.actor,), event.at)
+    else:
+        actors = tuple(dict.fromkeys((*mine.flagged_by, event.actor)))
+        mine = replace(mine, reasons=(*mine.reasons, event.reason), flagged_by=actors)
+    return replace(fact, disputes=(*others, mine))
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from storage.answers import (
     Missing,
     SourceAnswer,
     SynthesisAnswer,
+    with_event,
 )
 from storage.load import remove
 from storage.load.loader import LoadReport, PageReport, load_paths
@@ -42,7 +43,7 @@ from storage.search.meaning.embed import embed_missing
 from storage.search.meaning.search import Meaning
 from storage.search.lexical import Filters, Searcher
 from storage.search.related import RelatedSearch
-from storage.state import NotDisputed, StateStore, open_state
+from storage.state import NotDisputed, StateStore, StateUnavailable, open_state
 from storage.state.sqlite import SqliteState
 from storage.study.service import Study
 from storage.views import Views
@@ -122,9 +123,15 @@ class Library:
         """Open the database; on first use (no concept yet) load the seed pages into it."""
         library = await cls.open(path, state_url, meaning=meaning)
         try:
-            if await library.is_empty() and Path(seeds).exists():
-                report = await library.load([seeds])
-                log.info("first start: loaded %d page(s), %d facts from %s", len(report.pages), report.facts_added, seeds)
+            if await library.is_empty():
+                if Path(seeds).exists():
+                    report = await library.load([seeds])
+                    log.info("first start: loaded %d page(s), %d facts from %s", len(report.pages),
+                             report.facts_added, seeds)
+                else:
+                    # Usually a start from another folder: relative paths are read from the working one.
+                    log.warning("no pages loaded: no seeds at %s (read from %s; see [storage] seeds)",
+                                Path(seeds), Path.cwd())
         except BaseException:
             await library.close()
             raise
@@ -434,8 +441,7 @@ class Library:
         fact = await self.resolve_fact(reference, guild_id)
         already = any(d.guild_id == guild_id for d in fact.disputes)
         event = await self._record(fact, "flag", reason, actor, actor_id, guild_id)
-        refreshed = await self.fact_by_id(fact.id, guild_id)
-        return FlagResult(refreshed or fact, event, already)
+        return FlagResult(await self._read_back(fact, event), event, already)
 
     async def unflag(self, fact_id: str, reason: str, actor: str, guild_id: int, actor_id: int | None = None) -> FlagResult:
         """Resolve a fact's open dispute in one guild; history is kept."""
@@ -444,8 +450,7 @@ class Library:
         if fact is None:
             raise Refusal(f"No fact has the id {fact_id[:40]!r}.")
         event = await self._record(fact, "unflag", reason, actor, actor_id, guild_id)
-        refreshed = await self.fact_by_id(fact.id, guild_id)
-        return FlagResult(refreshed or fact, event, True)
+        return FlagResult(await self._read_back(fact, event), event, True)
 
     async def _record(
         self, fact: FactView, action: str, reason: str, actor: str, actor_id: int | None, guild_id: int
@@ -455,6 +460,15 @@ class Library:
             return await self.state.record(fact.id, fact.text, key, guild_id, action, reason, actor, actor_id)
         except NotDisputed:
             raise Refusal(f"Fact {fact.id} is not disputed here.") from None
+
+    async def _read_back(self, fact: FactView, event: FlagEvent) -> FactView:
+        """The fact with its disputes after `event`; read from the store, or worked out if it just went away."""
+        try:
+            refreshed = await self.fact_by_id(fact.id, event.guild_id)
+        except StateUnavailable:
+            # The write was confirmed, so the moderator is told it happened rather than "unreachable".
+            return with_event(fact, event)
+        return refreshed or fact
 
     async def _content_key(self, fact: FactView) -> str:
         """The content key the loader gave this fact (a repeat of a fact under one source has its own)."""

@@ -186,3 +186,15 @@ async def test_unflag_without_its_guild_says_where_the_dispute_is(library):
     assert "not disputed here" in told and "disputed in guild 42: add --guild 42" in told
     _, done = await Console(library, "mod", guild_id=42).run(f"/unflag {fact_id} reason:checked it")
     assert done.startswith("Resolved the dispute")
+
+
+def test_started_from_another_folder_it_says_why_nothing_is_there(tmp_path):
+    """Relative paths are read from the working folder: from elsewhere the seeds are not found, and
+    the user is told so (not an empty console, nor a traceback from generate)."""
+    run = subprocess.run([sys.executable, "-m", "bot", "ask", "/fact bdnf"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and "no pages loaded: no seeds at seeds" in run.stderr, run.stderr
+    made = subprocess.run([sys.executable, "-m", "bot", "generate", "--pages", "1", "out"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert made.returncode == 1 and made.stderr.startswith("page error: seeds/ketamine.txt: cannot read file")
+    assert "Traceback" not in made.stderr

@@ -174,3 +174,53 @@ async def test_a_page_another_process_reloads_leaves_no_stale_rowids(meaning_lib
         assert after == await fresh.search.similar(query, 10)
     finally:
         await fresh.close()
+
+
+class _CountingEncoder:
+    """Stands in for the model: unit vectors, and every text it was asked to embed, in order."""
+
+    def __init__(self, on_first_batch=None) -> None:
+        self.texts: list[str] = []
+        self.on_first_batch = on_first_batch
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not self.texts and self.on_first_batch:
+            self.on_first_batch()
+        self.texts += texts
+        out = np.zeros((len(texts), vectors.DIMENSION), dtype=np.float32)
+        out[:, 0] = 1.0
+        return out
+
+
+async def test_one_embedding_pass_embeds_each_content_once_and_catches_facts_left_behind(tmp_path, monkeypatch):
+    """Batches walk the facts once; a fact whose vector goes missing behind the walk (a page loaded
+    meanwhile where rowids are reused) is still embedded before the pass ends."""
+    from storage.search.meaning import embed
+
+    db = tmp_path / "db.sqlite3"
+    library = await Library.open(db, meaning=False)
+    try:
+        await library.load([SEED])
+    finally:
+        await library.close()
+    contents = _count(db, "SELECT count(DISTINCT key) FROM facts")
+    behind = _count(db, "SELECT count(DISTINCT key) FROM facts WHERE rowid <= 60")
+    monkeypatch.setattr(embed, "BATCH", 50)
+    assert embed.embed_missing(db, _CountingEncoder()) == contents
+    assert embed.embed_missing(db, _CountingEncoder()) == 0
+
+    def forget_the_first() -> None:  # its vector gone after the walk has passed it
+        conn = sqlite3.connect(db)
+        conn.execute("DELETE FROM fact_vectors WHERE key IN (SELECT key FROM facts WHERE rowid <= 60)")
+        conn.commit()
+        conn.close()
+
+    conn = sqlite3.connect(db)
+    conn.execute("DELETE FROM fact_vectors WHERE key NOT IN (SELECT key FROM facts WHERE rowid <= 60)")
+    conn.commit()
+    conn.close()
+    left = _count(db, vectors.COUNT_MISSING)
+    encoder = _CountingEncoder(on_first_batch=forget_the_first)
+    done = embed.embed_missing(db, encoder)
+    assert _count(db, vectors.COUNT_MISSING) == 0
+    assert len(encoder.texts) == done == left + behind  # each once, those left behind too

@@ -1,5 +1,11 @@
 """PostgreSQL restarted under a running bot: the command in flight and those sent while it is down
-get a polite answer (no traceback), and the bot goes on once it is back, without a restart."""
+get a polite answer (no traceback), and the bot goes on once it is back, without a restart.
+
+The flag in flight is an honest "may or may not have been recorded": a fast shutdown ends the
+session holding the lock first, so the waiting flag can win the lock and commit before its own
+session ends, and its reply can be lost with the session. So the moderator hears "Flagged" (the
+write was confirmed, even if reading it back failed) or "may or may not have been recorded"; either
+way it is all or nothing, and what the store says afterwards is what shows."""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from tests.conftest import SEED
 from tests.fakediscord.harness import GUILD, MOD_ROLE, MODERATOR, running_bot
 
 POLITE = "The dispute store is not reachable right now"
+UNSURE = "may or may not have been recorded"
 
 
 def _options(fact_id: str, reason: str) -> list[dict]:
@@ -21,6 +28,12 @@ def _options(fact_id: str, reason: str) -> list[dict]:
 
 def _said(requests) -> str:
     return " ".join(str((r.body.get("data") or r.body)) for r in requests if isinstance(r.body, dict))
+
+
+def _in_flight_answer(requests, interaction_id: str) -> str:
+    """What the moderator was told about the flag in flight, once told (else "")."""
+    said = _said(r for r in requests if r.interaction_id == interaction_id)
+    return said if UNSURE in said or "Flagged" in said else ""
 
 
 async def _waiting_on_a_lock(url: str) -> None:
@@ -55,7 +68,7 @@ async def test_postgres_restart_mid_run(tmp_path, pg_server, pg_url, caplog):
                 await _waiting_on_a_lock(pg_url)
                 await asyncio.to_thread(pg_server.stop, "fast")
                 await run.fake.wait_for(
-                    lambda rs: POLITE in _said(r for r in rs if r.interaction_id == in_flight), timeout=15)
+                    lambda rs: _in_flight_answer(rs, in_flight), timeout=15)
                 locker.terminate()
 
                 while_down = await run.interact("fact", [{"name": "query", "type": 3, "value": "bdnf"}])
@@ -66,9 +79,18 @@ async def test_postgres_restart_mid_run(tmp_path, pg_server, pg_url, caplog):
                 assert "Flagged" in _said(after)
                 shown = await run.interact("fact", [{"name": "query", "type": 3, "value": facts[0]}])
                 assert "⚠ Disputed" in _said(shown) and "before the restart" in _said(shown)
+                unsure = _said(await run.interact("fact", [{"name": "query", "type": 3, "value": facts[1]}]))
+                told = _in_flight_answer(run.fake.requests, in_flight)
+                if UNSURE in told:
+                    assert f"/fact {facts[1]}" in told
                 assert run.fake.violations == []
         history = {f: [e.reason for e in await library.history(f)] for f in facts}
-        assert history == {facts[0]: ["before the restart"], facts[1]: [], facts[2]: ["after the restart"]}
+        in_flight_recorded = history.pop(facts[1])
+        assert history == {facts[0]: ["before the restart"], facts[2]: ["after the restart"]}
+        assert in_flight_recorded in ([], ["in flight"])
+        if "Flagged" in told:
+            assert in_flight_recorded == ["in flight"]
+        assert ("⚠ Disputed" in unsure) == bool(in_flight_recorded), "the answer shows what the store holds"
         assert not [r for r in caplog.records if r.levelno >= logging.ERROR], \
             [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
         assert any("state store unreachable" in r.getMessage() and not r.exc_info for r in caplog.records)

@@ -11,7 +11,7 @@ import pytest
 from bot.console import Console
 from storage import db
 from storage.library import Library
-from storage.state import NotDisputed, open_state
+from storage.state import NotDisputed, StateUnavailable, open_state
 from tests.conftest import SEED
 
 GUILD, OTHER = 1400000000000000001, 1400000000000000002
@@ -182,5 +182,56 @@ async def test_every_answer_asks_the_store_once(tmp_path, state_url):
                 assert len(statements) == 1, (line, statements)
             if marked:
                 assert marked in str(data) and any(f in str(data) for f in flagged), line
+    finally:
+        await library.close()
+
+
+class GoneAfterWrites(CountingState):
+    """The real store, lost just after it confirms the next write while `going` is set."""
+
+    going = gone = False
+
+    def __getattr__(self, name: str):
+        method = super().__getattr__(name)
+
+        async def call(*args, **kwargs):
+            if self.gone:
+                raise StateUnavailable("gone")
+            result = await method(*args, **kwargs)
+            self.gone = self.going and name == "record"
+            return result
+
+        return call
+
+
+async def _flag_then_lose(library, state, action: str, fact_id: str, reason: str, actor: str):
+    state.going = True
+    try:
+        return await getattr(library, action)(fact_id, reason, actor, GUILD)
+    finally:
+        state.going = state.gone = False
+
+
+async def test_a_confirmed_write_is_reported_even_if_reading_it_back_fails(tmp_path):
+    """The store confirms a flag, then goes before the fact can be read back: the moderator is told
+    "Flagged" with the dispute as the write left it, not "unreachable" (which would invite a repeat)."""
+    conn = await db.connect(tmp_path / "facts.sqlite3")
+    state = GoneAfterWrites(await open_state(None, conn))
+    library = Library(conn, tmp_path / "facts.sqlite3", state)
+    try:
+        await library.load([SEED])
+        fact_id, fresh = [f.id for f in (await library.fact("bdnf", limit=2)).results]
+        await library.flag(fact_id, "overstated", "alice", GUILD)
+        added = await _flag_then_lose(library, state, "flag", fact_id, "no human data", "bob")
+        assert added.already_disputed
+        assert [(d.reasons, d.flagged_by) for d in added.fact.disputes] == \
+            [(("overstated", "no human data"), ("alice", "bob"))]
+        assert added.fact.disputes == (await library.fact_by_id(fact_id, GUILD)).disputes
+        resolved = await _flag_then_lose(library, state, "unflag", fact_id, "fixed", "carol")
+        assert resolved.fact.disputes == () == (await library.fact_by_id(fact_id, GUILD)).disputes
+        assert [e.reason for e in await library.history(fact_id)] == ["overstated", "no human data", "fixed"]
+        opened = await _flag_then_lose(library, state, "flag", fresh, "check the dose", "dan")
+        assert opened.fact.disputes == (await library.fact_by_id(fresh, GUILD)).disputes
+        assert [(d.guild_id, d.reasons) for d in opened.fact.disputes] == [(GUILD, ("check the dose",))]
     finally:
         await library.close()

@@ -88,6 +88,18 @@ class StateUnavailable(StateError):
         self.detail = detail  # for the log, never for the user
 
 
+class StateUnsure(StateUnavailable):
+    """The store went away after a write was sent: it may or may not have been committed."""
+
+    def __init__(self, fact_id: str, detail: str = "") -> None:
+        StateError.__init__(
+            self,
+            "The dispute store stopped answering while this was being saved, so it may or may not have "
+            f"been recorded. Once it is back, look the fact up with /fact {fact_id} to see whether it was.",
+        )
+        self.detail = detail
+
+
 async def open_state(url: str | None, conn: aiosqlite.Connection) -> StateStore:
     """The store a URL names: PostgreSQL for postgresql://..., else SQLite in the facts' own file."""
     if url:

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from storage.answers import Dispute, FlagEvent
-from storage.state import NotDisputed, StateError, StateUnavailable
+from storage.state import NotDisputed, StateError, StateUnavailable, StateUnsure
 from storage.state.pgerrors import UNREACHABLE, unreachable_is_polite
 from storage.state.pgschema import migrate
 from storage.state.quiz_postgres import PostgresQuiz
@@ -86,7 +86,14 @@ class PostgresState(PostgresQuiz):
             raise ValueError(f"unknown action {action!r}")
         sql = _FLAG if action == "flag" else _UNFLAG
         async with unreachable_is_polite():
-            at = await self.pool.fetchval(sql, fact_id, guild_id, actor, actor_id, reason, fact_text, fact_key)
+            conn = await self.pool.acquire()
+        try:
+            # Once the statement is sent, a lost server may have committed it before going: say so.
+            at = await conn.fetchval(sql, fact_id, guild_id, actor, actor_id, reason, fact_text, fact_key)
+        except UNREACHABLE as exc:
+            raise StateUnsure(fact_id, f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            await self.pool.release(conn)
         if at is None:
             raise NotDisputed(fact_id)
         return FlagEvent(fact_id, guild_id, action, actor, actor_id, reason, _iso(at))

@@ -24,11 +24,15 @@ def embed_missing(
     conn = connect_sync(db_path)
     try:
         total = vectors.count_missing(conn)
-        done = 0
+        done, after = 0, 0
         while not (stop and stop.is_set()):
-            rows = vectors.missing(conn, BATCH)
+            rows, last = vectors.missing(conn, BATCH, after)
             if not rows:
-                break
+                if after == 0:
+                    break
+                after = 0  # once more from the start: a page loaded meanwhile may sit below `after`
+                continue
+            after = last
             embedded = encoder.encode([text for _, text in rows])
             vectors.save(conn, [key for key, _ in rows], embedded)
             done += len(rows)

@@ -53,12 +53,22 @@ WITHOUT_VECTOR = "f.key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM fact_vectors v
 COUNT_MISSING = f"SELECT count(DISTINCT f.key) FROM facts f WHERE {WITHOUT_VECTOR}"
 
 
-def missing(conn: sqlite3.Connection, limit: int) -> list[tuple[bytes, str]]:
-    """Up to `limit` (key, text) of facts whose content has no vector yet."""
-    return conn.execute(
-        f"SELECT f.key, min(f.text) FROM facts f WHERE {WITHOUT_VECTOR} GROUP BY f.key LIMIT ?",
-        (limit,),
-    ).fetchall()
+def missing(conn: sqlite3.Connection, limit: int, after: int = 0) -> tuple[list[tuple[bytes, str]], int]:
+    """Up to `limit` distinct (key, text) without a vector among facts past rowid `after`, and the
+    rowid to go on from. Walking rowids keeps a whole pass O(facts): grouping by key sorted every
+    fact again for each batch."""
+    found: dict[bytes, str] = {}
+    last = after
+    rows = conn.execute(
+        f"SELECT f.rowid, f.key, f.text FROM facts f WHERE f.rowid > ? AND {WITHOUT_VECTOR} ORDER BY f.rowid",
+        (after,),
+    )
+    for last, key, text in rows:
+        found.setdefault(key, text)  # a content repeated in later rows is embedded once
+        if len(found) == limit:
+            break
+    rows.close()
+    return list(found.items()), last
 
 
 def count_missing(conn: sqlite3.Connection) -> int:
