@@ -161,6 +161,9 @@ def table(results: dict[str, list[Score]], splits: tuple[str, ...] = SPLITS) -> 
     return "\n".join(lines)
 
 
+RANKERS = ("fused", "words", "meaning", "wratio", "bm25")
+
+
 async def evaluate(rankers: list[str], worst: int, split: str | None = None) -> str:
     """The table for `rankers`; `split` ("dev" or "test") ranks and reports that half only."""
     with tempfile.TemporaryDirectory() as folder:
@@ -187,10 +190,13 @@ async def evaluate(rankers: list[str], worst: int, split: str | None = None) -> 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.relevance", description=__doc__.splitlines()[0])
-    parser.add_argument("--rankers", default="fused,words,meaning,wratio,bm25")
+    parser.add_argument("--rankers", default=",".join(RANKERS), help="comma-separated, of: " + ", ".join(RANKERS))
     parser.add_argument("--worst", type=int, default=0)
     parser.add_argument("--split", choices=SPLITS, default=None, help="one half only (default: both)")
     args = parser.parse_args(argv)
+    unknown = sorted(set(args.rankers.split(",")) - set(RANKERS))
+    if unknown:
+        parser.error(f"unknown ranker(s) {', '.join(unknown)}: choose among {', '.join(RANKERS)}")
     print(asyncio.run(evaluate(args.rankers.split(","), args.worst, args.split)))
     return 0
 
