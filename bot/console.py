@@ -20,6 +20,7 @@ from bot.config import QuizConfig
 from bot.render import jsonview, text
 from bot.spec import COMMANDS, leaves
 from storage import LETTERS, Ambiguous, FlagResult, Library, Missing, NoQuestion, Refusal, StateUnavailable
+from storage.study.service import CHAT_DECK_NOTES
 
 CONSOLE_GUILD = 0  # disputes made from the console belong to "guild 0"
 
@@ -214,7 +215,7 @@ class Console:
         include = c.get("include_disputed")
         deck = await self.library.study.export(
             c.get("concept"), c.get("source"), c.get("type"), include_disputed=bool(include) and include.lower() == "true",
-            guild_id=self.guild,
+            guild_id=self.guild, limit=CHAT_DECK_NOTES,
         )
         if isinstance(deck, Missing):
             return jsonview.missing_json("export", deck), text.missing(deck)

@@ -45,13 +45,14 @@ class Dispute:
 class Missing:
     """Why an answer is empty, in the one shape every renderer shows: what was asked for, what exists."""
 
-    what: str  # "fact" | "source" | "concept" | "type" | "perspective" | "text" | "related fact"
+    what: str  # "fact" | "source" | "concept" | "type" | "perspective" | "text" | "related fact" | "deck"
     asked: str
     choices: tuple[str, ...] = ()  # every valid value, when there are few enough to list
     nearest: tuple[str, ...] = ()  # the closest things that do exist (did you mean)
     as_filter: bool = False  # a filter of a search named nothing, so nothing was searched
     scope: str = ""  # the concept a perspective number was asked of
     filtered_out: bool = False  # the words find facts, but none the filters allow
+    limit: int = 0  # "deck": the most facts one may hold (asked is how many were selected)
 
     @property
     def message(self) -> str:
@@ -60,6 +61,9 @@ class Missing:
             return f"{self.scope} has perspectives 1-{len(self.choices)}; there is no perspective {asked}."
         if self.what == "concept" and not asked:
             return "No concept is loaded."
+        if self.what == "deck":
+            return (f"These filters select {asked} facts, more than the {self.limit:,} a deck sent here may hold. "
+                    "Narrow it: concept:, source: or type: (e.g. /export type:claim).")
         if self.what == "text":
             return "There is no text to check: the message has none (an image or a file alone, say)."
         if self.what == "related fact":

@@ -52,16 +52,17 @@ class Views:
     async def _fact_rows(self, rowids: list[int]) -> list[aiosqlite.Row]:
         if not rowids:
             return []
-        marks = ",".join("?" * len(rowids))
-        async with self.conn.execute(f"{_FACT_SQL} WHERE f.rowid IN ({marks})", rowids) as cursor:
+        # The ids travel as one JSON array: a whole deck's worth would pass SQLite's bound-variable limit.
+        async with self.conn.execute(f"{_FACT_SQL} WHERE f.rowid IN (SELECT value FROM json_each(?))",
+                                     (json.dumps(rowids),)) as cursor:
             return list(await cursor.fetchall())
 
     async def facts_by_id(self, fact_ids: list[str], guild_id: int | None) -> dict[str, FactView]:
         """fact id -> FactView, for the ids that name a fact (lowercase ids)."""
         if not fact_ids:
             return {}
-        marks = ",".join("?" * len(fact_ids))
-        async with self.conn.execute(f"SELECT fact FROM fact_ids WHERE id IN ({marks})", fact_ids) as cursor:
+        async with self.conn.execute("SELECT fact FROM fact_ids WHERE id IN (SELECT value FROM json_each(?))",
+                                     (json.dumps(fact_ids),)) as cursor:
             rowids = [rowid for (rowid,) in await cursor.fetchall()]
         if not rowids:  # "ketamine" has the shape of an id: no store query for a word
             return {}

@@ -6,6 +6,7 @@ import io
 import sqlite3
 import zipfile
 
+from bot.commands import export
 from bot.config import QuizConfig
 from storage import LETTERS
 from tests.fakediscord.harness import GUILD, MODERATOR, STUDENT, STUDENT_ROLE, running_bot
@@ -35,7 +36,7 @@ def _said(requests) -> str:
     return " ".join(b.get("content") or "" for b in followups + callbacks)
 
 
-async def test_play_answer_reveal_scores_and_export(library, tmp_path):
+async def test_play_answer_reveal_scores_and_export(library, tmp_path, monkeypatch):
     async with running_bot(library, QuizConfig(answer_seconds=600)) as run:
         message, question_id = await _play(run)
         state = await library.study.question(question_id)
@@ -71,19 +72,24 @@ async def test_play_answer_reveal_scores_and_export(library, tmp_path):
         assert board["description"].startswith("**1.** ") and "1 right of 1" in board["description"]
         assert board["footer"]["text"].startswith("You: rank 2 of 2")
 
-        exported = await run.interact("export", [{"name": "type", "type": 3, "value": "measurement"}], wait_for=2)
-        assert exported[0].body["type"] == 5
-        upload = exported[1]
+        exported = await run.interact("export", [{"name": "type", "type": 3, "value": "measurement"}])
+        (upload,) = exported  # built well within the 3 s: answered at once, the deck in the channel
+        assert upload.body["type"] == 4 and not upload.body["data"].get("flags")
         ((name, data),) = upload.files
-        assert name == "factbot-ketamine-measurement.apkg" and upload.body["attachments"][0]["filename"] == name
+        assert name == "factbot-ketamine-measurement.apkg" and upload.body["data"]["attachments"][0]["filename"] == name
         (tmp_path / "deck.anki2").write_bytes(zipfile.ZipFile(io.BytesIO(data)).read("collection.anki2"))
         with sqlite3.connect(tmp_path / "deck.anki2") as conn:
             assert conn.execute("SELECT count(*) FROM notes").fetchone()[0] == 16
 
         small = run.fake.interaction("export", [], guild_id=GUILD, roles=[STUDENT_ROLE])
         small["attachment_size_limit"] = 10_000
-        narrowed = await run.send(small, wait_for=2)
-        assert "over this server's upload limit" in narrowed[1].body["content"] and not narrowed[1].files
+        (narrowed,) = await run.send(small)
+        assert "over this server's upload limit" in narrowed.body["data"]["content"] and not narrowed.files
+        assert narrowed.body["data"]["flags"] == 64  # only the asker sees why no deck came
+        monkeypatch.setattr(export, "CHAT_DECK_NOTES", 15)
+        (refused,) = await run.interact("export", [{"name": "type", "type": 3, "value": "measurement"}])
+        assert "select 16 facts, more than the 15 a deck" in refused.body["data"]["content"]
+        assert refused.body["data"]["flags"] == 64 and not refused.files
         await run.drained()
         assert run.fake.violations == []
 

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.commands.respond import choices, concept_choices, filtered_by_type
+from bot.commands.respond import choices, concept_choices, filtered_by_type, in_time, send
 from bot.render import embeds
 from bot.spec import EXPORT
 from storage import Missing
+from storage.study.service import CHAT_DECK_NOTES
 
 if TYPE_CHECKING:
     from bot.client import FactBot
@@ -31,17 +32,18 @@ def setup(bot: FactBot) -> None:
         fact_type: app_commands.Choice[str] | None = None,
         include_disputed: bool = False,
     ) -> None:
-        await interaction.response.defer(thinking=True)  # a deck of a few hundred notes takes a moment
-        deck = await library.study.export(concept, source, fact_type.value if fact_type else None,
-                                          include_disputed=include_disputed, guild_id=interaction.guild_id or 0)
+        # Deferred only if slow (a few hundred notes take about 0.1 s): the first followup after a
+        # defer keeps the defer's visibility, and the notices below are private.
+        deck = await in_time(interaction, library.study.export(
+            concept, source, fact_type.value if fact_type else None, include_disputed=include_disputed,
+            guild_id=interaction.guild_id or 0, limit=CHAT_DECK_NOTES))
         if isinstance(deck, Missing):
-            await interaction.followup.send(embeds.missing(deck), ephemeral=True)
+            await send(interaction, content=embeds.missing(deck), ephemeral=True)
             return
         if len(deck.data) > interaction.filesize_limit:
-            await interaction.followup.send(embeds.deck_too_large(deck, interaction.filesize_limit), ephemeral=True)
+            await send(interaction, content=embeds.deck_too_large(deck, interaction.filesize_limit), ephemeral=True)
             return
-        await interaction.followup.send(embed=embeds.deck(deck),
-                                        file=discord.File(io.BytesIO(deck.data), filename=deck.filename))
+        await send(interaction, embeds=[embeds.deck(deck)], file=discord.File(io.BytesIO(deck.data), filename=deck.filename))
 
     @export.autocomplete("source")
     async def complete_source(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

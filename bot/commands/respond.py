@@ -68,11 +68,14 @@ async def send(
     embeds: list[discord.Embed] | None = None,
     view: discord.ui.View | None = None,
     ephemeral: bool = False,
+    file: discord.File | None = None,
 ) -> None:
     """The first answer as the response, or as a followup when the response was deferred."""
     kwargs: dict = {"content": content, "embeds": embeds or [], "ephemeral": ephemeral}
     if view is not None:
         kwargs["view"] = view
+    if file is not None:
+        kwargs["file"] = file
     if interaction.response.is_done():
         await interaction.followup.send(**kwargs)
     else:

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from storage.library import Library
 
 TOP_PLAYERS = 10
+# The most notes a deck sent in chat holds: about 1 KB each, so it stays within a 10 MB upload and
+# is built in a second or two; the command line writes any size.
+CHAT_DECK_NOTES = 5000
 
 
 class NoQuestion(ValueError):
@@ -100,14 +103,17 @@ class Study:
 
     async def export(
         self, concept: str | None = None, source: str | None = None, fact_type: str | None = None, *,
-        include_disputed: bool = False, guild_id: int | None = None,
+        include_disputed: bool = False, guild_id: int | None = None, limit: int | None = None,
     ) -> Deck | Missing:
-        """An Anki deck of the selected facts; facts disputed in the guild only when asked for."""
+        """An Anki deck of the selected facts; facts disputed in the guild only when asked for. More
+        than `limit` facts are refused before anything is built."""
         selected = await self.facts(concept, fact_type, source)
         if isinstance(selected, Missing):
             return selected
         if not selected:
             return Missing("fact", " ".join(x for x in (concept, source, fact_type) if x) or "any", as_filter=True)
+        if limit is not None and len(selected) > limit:
+            return Missing("deck", f"{len(selected):,}", limit=limit)
         views = await self.library.views.facts([rowid for rowid, _ in selected], guild_id)
         ordered: list[FactView] = [views[rowid] for rowid, _ in selected if rowid in views]
         kept = [f for f in ordered if include_disputed or not f.disputed]

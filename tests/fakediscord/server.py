@@ -84,6 +84,7 @@ class FakeDiscord:
         self.faults: dict[str, list[Fault]] = defaultdict(list)
         self.messages: dict[str, dict] = {}
         self.originals: dict[str, str] = {}  # interaction token -> original message id
+        self._loading: dict[str, bool] = {}  # interaction token -> ephemeral, while its deferred message awaits a followup
         self.commands: dict[str, list[dict]] = {}
         self._counter = itertools.count(1)
         self._live: list[Connection] = []  # open gateway connections
@@ -238,7 +239,8 @@ class FakeDiscord:
                 body = json.loads(await part.text())
                 # discord.py numbers its uploads with integer ids (0, 1, ...) where the schema says
                 # a snowflake string; Discord takes both, so only the type is aligned before the check.
-                for attachment in body.get("attachments") or []:
+                # A response carries its message under "data", a followup at the top.
+                for attachment in (body.get("data") or body).get("attachments") or []:
                     attachment["id"] = str(attachment["id"])
             elif part.name and part.name.startswith("files["):
                 files.append((part.filename or "", bytes(await part.read())))
@@ -256,6 +258,8 @@ class FakeDiscord:
         if kind in (4, 5):
             message = self.message(data)
             self.originals[token] = message["id"]
+            if kind == 5:
+                self._loading[token] = bool((data.get("flags") or 0) & 64)
             self._created(body, message)
             answer["interaction"].update(response_message_id=message["id"], response_message_loading=kind == 5,
                                          response_message_ephemeral=bool((data.get("flags") or 0) & 64))
@@ -270,6 +274,14 @@ class FakeDiscord:
         fault = await self._record("followup", request, body, "followup", self._interaction_of(token), files)
         if fault:
             return self._fault_response(fault)
+        if token in self._loading:
+            # Discord: the first followup after a defer replaces the "thinking" message and keeps
+            # its visibility, whatever flags it asks for; a private notice after a public defer is public.
+            loading, asked = self._loading.pop(token), bool((body.get("flags") or 0) & 64)
+            if asked != loading:
+                self._violations.append(
+                    f"followup {request.path}: asks ephemeral={asked} but replaces a deferred message that is "
+                    f"ephemeral={loading}, so it will be shown {'privately' if loading else 'publicly'}")
         attachments = [{"id": self.snowflake(), "filename": name, "size": len(data), "url": f"{self.api_url}/files/{name}",
                         "proxy_url": f"{self.api_url}/files/{name}"} for name, data in files]
         message = self.message(body, webhook_id=self.APP_ID, attachments=attachments)
