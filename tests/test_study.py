@@ -178,3 +178,14 @@ async def test_deck_notes_fields_guids_and_disputes(library, tmp_path):
     assert "Disputed by a moderator of this server: overstated" in tagged[0][1]
     by_source = await library.study.export(source="yaden", fact_type="claim")
     assert 0 < by_source.notes < 50 and by_source.filename.endswith(".apkg")
+
+
+async def test_fact_lists_past_sqlites_variable_limit_are_read(library):
+    """A deck of the whole library hands Views every rowid at once: more than SQLite binds (32,766 by
+    default; this build's limit is lowered to that first)."""
+    raw = library.conn._conn  # aiosqlite's sqlite3 connection: setlimit is not forwarded
+    await library.conn._execute(raw.setlimit, sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 32_766)
+    views = await library.views.facts(list(range(1, 40_001)), None)
+    assert len(views) == 285
+    ids = [v.id for v in views.values()]
+    assert len(await library.views.facts_by_id(ids + [f"zz{i:06d}" for i in range(40_000)], None)) == 285
