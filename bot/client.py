@@ -68,9 +68,13 @@ class FactBot(discord.Client):
             await self.sync_commands()
         else:
             log.info("commands are synced by the process holding shard 0, not this one")
-        if self.library.meaning is not None:
-            # Facts without a vector are embedded in the background; answers are by words meanwhile.
+
+    def embed_in_background(self) -> asyncio.Task | None:
+        """Embed the facts without a vector while serving (answers are by words meanwhile); the
+        task, or None with the meaning layer off. Only a serving bot does this, not `sync`."""
+        if self.library.meaning is not None and self._meaning is None:
             self._meaning = asyncio.create_task(self.library.embed_missing(stop=self._stop_meaning))
+        return self._meaning
 
     async def sync_commands(self) -> int:
         """Sync to the configured guilds (instant) or globally; returns the number of commands."""
@@ -146,6 +150,7 @@ async def run_bot(config: Config, connect: bool = True) -> int:
         async with bot:
             await bot.login(config.discord.token)
             if connect:
+                bot.embed_in_background()
                 await bot.connect()
     except discord.LoginFailure:
         raise ConfigError("Discord rejected the token: check DISCORD_TOKEN or [discord] token") from None

@@ -59,3 +59,29 @@ async def test_paging_buttons_are_disabled_after_the_timeout(library):
         assert buttons and all(b["disabled"] for b in buttons)
         assert run.fake.violations == []
         await asyncio.sleep(0)
+
+
+async def test_a_serving_bot_embeds_what_is_missing_and_answers_by_words_meanwhile(tmp_path, embedded_db):
+    import asyncio
+    import shutil
+    import sqlite3
+
+    from storage.library import Library
+
+    target = tmp_path / "factbot.sqlite3"
+    shutil.copy(embedded_db, target)
+    with sqlite3.connect(target) as conn:
+        conn.execute("DELETE FROM fact_vectors WHERE key IN (SELECT key FROM fact_vectors LIMIT 20)")
+    library = await Library.open(target)
+    try:
+        assert await library.missing_vectors() == 20
+        async with running_bot(library) as run:
+            task = run.bot.embed_in_background()
+            assert run.bot.embed_in_background() is task  # started once
+            answer = await run.interact("fact", [{"name": "query", "type": 3, "value": "bdnf"}])
+            assert answer[0].body["type"] == 4 and "BDNF" in str(answer[0].body["data"]["embeds"])
+            assert await asyncio.wait_for(task, 120) == 20
+            assert await library.missing_vectors() == 0 and library.meaning_ready
+            assert run.fake.violations == []
+    finally:
+        await library.close()
