@@ -189,3 +189,20 @@ async def test_fact_lists_past_sqlites_variable_limit_are_read(library):
     assert len(views) == 285
     ids = [v.id for v in views.values()]
     assert len(await library.views.facts_by_id(ids + [f"zz{i:06d}" for i in range(40_000)], None)) == 285
+
+
+async def test_no_answer_takes_over_the_quiz(library):
+    """"Montreal" is in one fact of five on the page; hidden whenever it could be, it answered about
+    a quarter of the questions. A common term gives way to another of the fact's terms, and a
+    question on it is kept at odds that bring it near one question in ten; it is still asked."""
+    from collections import Counter
+
+    facts = [fact for _, fact in await library.study.facts()]
+    pool = TermPool.of(facts)
+    assert set(pool.common) == {"montreal"}
+    rng, recent, answers = random.Random(3), [], Counter()
+    for _ in range(400):
+        question = pick(facts, pool, rng, recent[:20])
+        recent.insert(0, question.fact_id)
+        answers[question.answer_text.lower()] += 1
+    assert 0 < answers["montreal"] < 0.16 * 400, answers.most_common(3)

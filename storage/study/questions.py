@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from storage.study.terms import Term, hideable_terms, terms
 from storage.textnorm import fold
@@ -14,6 +14,9 @@ from storage.textnorm import fold
 BLANK = "_____"
 CHOICES = 4
 LETTERS = "ABCD"
+# A term in more than this share of the facts is a second topic ("Montreal" in one fact of five on
+# the ketamine page): hidden first, it would be the answer of every fifth question.
+COMMON_SHARE = 0.10
 
 
 @dataclass(frozen=True)
@@ -43,23 +46,34 @@ class Cloze:
 
 @dataclass(frozen=True)
 class TermPool:
-    """Every distinct term of the corpus by kind, in corpus order: where distractors come from."""
+    """Every distinct term of the corpus by kind, in corpus order: where distractors come from; and
+    the terms so common that hiding them would make many questions share one answer."""
 
     by_kind: dict[str, tuple[Term, ...]]
+    common: dict[str, float] = field(default_factory=dict)  # term key -> odds a question on it is kept
 
     @classmethod
     def of(cls, facts: Iterable[StudyFact]) -> TermPool:
         seen: dict[str, dict[str, Term]] = {}
+        in_facts: dict[str, int] = {}
+        count = 0
         for fact in facts:
-            for term in terms(fact.text, fact.concept):
+            count += 1
+            found = terms(fact.text, fact.concept)
+            for term in found:
                 seen.setdefault(term.kind, {}).setdefault(term.key, term)
-        return cls({kind: tuple(found.values()) for kind, found in seen.items()})
+            for key in {t.key for t in found}:
+                in_facts[key] = in_facts.get(key, 0) + 1
+        # Kept at these odds, a common term is the answer of about COMMON_SHARE of the questions.
+        common = {key: COMMON_SHARE * count / n for key, n in in_facts.items() if n > COMMON_SHARE * count}
+        return cls({kind: tuple(found.values()) for kind, found in seen.items()}, common)
 
 
 def cloze(fact: StudyFact, pool: TermPool, rng: random.Random) -> Cloze | None:
     """The fact's cloze question, or None when it has no key term or too few distractors."""
-    # The most specific term with three distractors; one without them gives way to the next.
-    for term in hideable_terms(fact.text, fact.concept):
+    # The most specific term with three distractors; one without them gives way to the next, and
+    # a common one to any other (sorted() is stable: the kinds' order holds otherwise).
+    for term in sorted(hideable_terms(fact.text, fact.concept), key=lambda t: t.key in pool.common):
         distractors = _distractors(fact, term, pool, rng)
         if len(distractors) == CHOICES - 1:
             break
@@ -132,8 +146,13 @@ def pick(
     order = [f for f in facts if f.id not in disputed]
     rng.shuffle(order)
     order.sort(key=lambda f: -asked.get(f.id, len(recent) + 1))  # stable: shuffled within each age
+    passed_over: Cloze | None = None
     for fact in order:
         question = cloze(fact, pool, rng)
-        if question is not None:
+        if question is None:
+            continue
+        odds = pool.common.get(fold(question.answer_text))
+        if odds is None or rng.random() < odds:
             return question
-    return None
+        passed_over = passed_over or question  # a common answer, asked when nothing else is left
+    return passed_over
