@@ -223,6 +223,21 @@ async def test_slow_storage_defers_then_follows_up(run, monkeypatch):
     assert requests[1].body["embeds"][0]["footer"]["text"].startswith("1-5 of")
 
 
+@pytest.mark.parametrize("method, command, options", [
+    ("fact", "fact", [("query", "qqqqzzzz")]),
+    ("source", "source", [("query", "qqqqzzzz")]),
+])
+async def test_a_slow_commands_notice_asks_for_the_visibility_discord_gives_it(run, monkeypatch, method, command, options):
+    """After a public defer the first followup replaces "thinking..." and stays public whatever it
+    asks for; the fake Discord reports a followup that asks otherwise. The notice says so plainly."""
+    slow_down(run, monkeypatch, method)
+    deferred, notice = (await run.interact(command, [_option(*o) for o in options], wait_for=2))[:2]
+    assert deferred.body["type"] == 5 and not (deferred.body.get("data") or {}).get("flags")
+    assert notice.kind == "followup" and "qqqqzzzz" in notice.body["content"]
+    assert not (notice.body.get("flags") or 0) & 64
+    assert run.fake.violations == []
+
+
 async def test_mentions_in_user_text_never_ping(run):
     requests = await run.interact("fact", [_option("query", "@everyone <@1300000000000000002> <@&1500000000000000001>")])
     data = requests[0].body["data"]

@@ -18,6 +18,7 @@ log = logging.getLogger("factbot")
 
 # Discord drops an interaction not answered within 3 s; past this we defer and follow up.
 DEFER_AFTER = 2.0
+_LOADING = "factbot_loading_ephemeral"  # interaction.extras: a defer whose first followup is to come
 
 
 async def in_time(
@@ -32,8 +33,20 @@ async def in_time(
         if update:
             await interaction.response.defer()
         else:
-            await interaction.response.defer(thinking=True, ephemeral=ephemeral)
+            await defer_thinking(interaction, ephemeral=ephemeral)
     return await task
+
+
+async def defer_thinking(interaction: discord.Interaction, *, ephemeral: bool = False) -> None:
+    """Show "thinking..." now and answer later; the first followup takes this defer's visibility."""
+    await interaction.response.defer(thinking=True, ephemeral=ephemeral)
+    interaction.extras[_LOADING] = ephemeral
+
+
+def _followup_ephemeral(interaction: discord.Interaction, asked: bool) -> bool:
+    """Discord shows the first followup after a defer as public or private as the defer was,
+    whatever it asks for: a private notice after a slow public command is public, so it asks to be."""
+    return interaction.extras.pop(_LOADING, asked)
 
 
 async def apologise(interaction: discord.Interaction, error: BaseException, what: str) -> None:
@@ -54,7 +67,7 @@ async def tell(interaction: discord.Interaction, message: str) -> None:
     """A private message to the user, as the response or as a followup when already answered."""
     try:
         if interaction.response.is_done():
-            await interaction.followup.send(message, ephemeral=True)
+            await interaction.followup.send(message, ephemeral=_followup_ephemeral(interaction, True))
         else:
             await interaction.response.send_message(message, ephemeral=True)
     except discord.HTTPException:
@@ -77,7 +90,7 @@ async def send(
     if file is not None:
         kwargs["file"] = file
     if interaction.response.is_done():
-        await interaction.followup.send(**kwargs)
+        await interaction.followup.send(**{**kwargs, "ephemeral": _followup_ephemeral(interaction, ephemeral)})
     else:
         await interaction.response.send_message(**kwargs)
 

@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 
 from bot.commands.controls import PREFIX, Control, custom_id, register
-from bot.commands.respond import concept_choices, in_time, send
+from bot.commands.respond import concept_choices, defer_thinking, in_time, send
 from bot.render import embeds
 from bot.render.limits import ACTION_ROWS, SELECT_PLACEHOLDER, one_line
 from bot.spec import SYNTHESIS
@@ -73,7 +73,7 @@ def setup(bot: FactBot) -> None:
         perspective: app_commands.Range[int, 1, _PERSPECTIVES] | None = None,
     ) -> None:
         # Several messages may follow: defer at once, then send them as followups.
-        await interaction.response.defer(thinking=True)
+        await defer_thinking(interaction)
         answer = await library.synthesis(concept, interaction.guild_id or 0, perspective)
         if isinstance(answer, Missing):
             await send(interaction, content=embeds.missing(answer))
@@ -85,12 +85,9 @@ def setup(bot: FactBot) -> None:
         menus = citation_views(answer, blocks)
         for number, message in enumerate(messages):
             last = number == len(messages) - 1
-            if last and menus:
-                await interaction.followup.send(embeds=message, view=menus[0])
-            else:
-                await interaction.followup.send(embeds=message)
+            await send(interaction, embeds=message, view=menus[0] if last and menus else None)
         for more in menus[1:]:
-            await interaction.followup.send(content="More cited facts:", view=more)
+            await send(interaction, content="More cited facts:", view=more)
 
     synthesis.autocomplete("concept")(concept_choices(library))
 
