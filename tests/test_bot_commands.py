@@ -340,6 +340,14 @@ async def test_a_slow_flag_is_deferred_privately(run, monkeypatch):
     assert requests[0].body["type"] == 5 and requests[0].body["data"]["flags"] & EPHEMERAL  # nobody else sees it
 
 
+async def test_a_slow_dispute_list_is_deferred_privately(run, monkeypatch):
+    slow_down(run, monkeypatch, "disputes")
+    requests = await run.interact("disputes", [], user_id=MODERATOR, roles=[MOD_ROLE], wait_for=2)
+    assert requests[0].body["type"] == 5 and requests[0].body["data"]["flags"] & EPHEMERAL
+    assert requests[1].kind == "followup" and requests[1].body["flags"] & EPHEMERAL
+    assert run.fake.violations == []
+
+
 async def test_flag_by_unclear_text_asks_which_fact_and_writes_nothing_until_chosen(run):
     message, labels = await _ambiguous_flag(run)
     await run.drained()

@@ -137,8 +137,11 @@ def setup(bot: FactBot) -> None:
         if not is_moderator(interaction, roles):
             await interaction.response.send_message(REFUSAL, ephemeral=True)
             return
-        items = await library.disputes(interaction.guild_id)
-        texts = await library.dispute_fact_texts([d.fact_id for d in items])
+        async def read() -> tuple[list, dict[str, str]]:
+            found = await library.disputes(interaction.guild_id)
+            return found, await library.dispute_fact_texts([d.fact_id for d in found])
+
+        items, texts = await in_time(interaction, read(), ephemeral=True)  # a slow shared store
 
         async def page(number: int) -> discord.Embed:
             start = number * DISPUTES_PAGE
