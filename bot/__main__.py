@@ -195,7 +195,7 @@ async def _load(config: Config, args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         report = await library.load(args.paths or [config.storage.seeds], _progress, prune=args.prune)
-        print(_summary(report) + f" in {time.perf_counter() - started:.2f} s")
+        print(_summary(report, time.perf_counter() - started))
         if args.embed:
             await _embed_all(library)
     except Refusal as refusal:
@@ -252,13 +252,16 @@ def _progress(number: int, total: int, outcome: object) -> None:
               f"={outcome.kept})", file=sys.stderr)
 
 
-def _summary(report: LoadReport) -> str:
+def _summary(report: LoadReport, seconds: float) -> str:
     counts: dict[str, int] = {}
     for page in report.pages:
         counts[page.status] = counts.get(page.status, 0) + 1
     pages = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "none"
     text = (f"pages: {pages}; facts added {report.facts_added}, removed {report.facts_removed}, "
-            f"kept {report.facts_kept}; {len(report.errors)} page(s) with errors")
+            f"kept {report.facts_kept}; {len(report.errors)} page(s) with errors in {seconds:.2f} s")
+    pruned = sorted(p.concept for p in report.pages if p.status == "removed")
+    if pruned:  # their files are gone, so no progress line named them
+        text += "\nremoved (file no longer in the folder): " + ", ".join(pruned)
     return text + _orphan_warning(report.pages)
 
 
@@ -266,7 +269,8 @@ def _orphan_warning(pages: list[PageReport]) -> str:
     orphaned = [f for p in pages for f in p.orphaned_flags]
     if not orphaned:
         return ""
-    return f"\nwarning: {len(orphaned)} disputed fact(s) were removed from their page; their history is kept: " + ", ".join(orphaned)
+    return (f"\nwarning: {len(orphaned)} disputed fact(s) were removed from their page; their history is kept, "
+            "and /unflag ID reason:... resolves a dispute that no longer applies: " + ", ".join(orphaned))
 
 
 async def _embed(config: Config, args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ class SourceInfo:
 
     @property
     def url(self) -> str:
-        return f"https://{self.domain}"
+        return f"https://{self.domain}" if self.domain else ""
 
     @property
     def byline(self) -> str:
@@ -212,6 +212,14 @@ class FlagEvent:
     actor_id: int | None
     reason: str
     at: str
+
+
+GONE = SourceInfo(0, "no longer on any loaded page", "", "", (), None, 0, "")
+
+
+def gone_fact(fact_id: str, text: str, disputes: tuple[Dispute, ...]) -> FactView:
+    """A disputed fact that its page no longer has, as the flag history remembers it."""
+    return FactView(fact_id, "removed", text, None, "", GONE, disputes)
 
 
 def with_event(fact: FactView, event: FlagEvent) -> FactView:

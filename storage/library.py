@@ -28,7 +28,9 @@ from storage.answers import (
     FlagResult,
     Missing,
     SourceAnswer,
+    GONE,
     SynthesisAnswer,
+    gone_fact,
     with_event,
 )
 from storage.load import remove
@@ -446,7 +448,7 @@ class Library:
     async def unflag(self, fact_id: str, reason: str, actor: str, guild_id: int, actor_id: int | None = None) -> FlagResult:
         """Resolve a fact's open dispute in one guild; history is kept."""
         reason = _clean_reason(reason)
-        fact = await self.fact_by_id(fact_id, guild_id)
+        fact = await self.fact_by_id(fact_id, guild_id) or await self._gone_but_disputed(fact_id, guild_id)
         if fact is None:
             raise Refusal(f"No fact has the id {fact_id[:40]!r}.")
         event = await self._record(fact, "unflag", reason, actor, actor_id, guild_id)
@@ -461,6 +463,14 @@ class Library:
         except NotDisputed:
             raise Refusal(f"Fact {fact.id} is not disputed here.") from None
 
+    async def _gone_but_disputed(self, fact_id: str, guild_id: int) -> FactView | None:
+        """A fact its page no longer has, still disputed here: it can be resolved, never flagged anew."""
+        fact_id = fact_id.strip().lower()
+        disputes = (await self.state.open_disputes([fact_id], guild_id)).get(fact_id)
+        if not disputes:
+            return None
+        return gone_fact(fact_id, (await self.state.flagged_texts([fact_id])).get(fact_id, ""), tuple(disputes))
+
     async def _read_back(self, fact: FactView, event: FlagEvent) -> FactView:
         """The fact with its disputes after `event`; read from the store, or worked out if it just went away."""
         try:
@@ -468,10 +478,12 @@ class Library:
         except StateUnavailable:
             # The write was confirmed, so the moderator is told it happened rather than "unreachable".
             return with_event(fact, event)
-        return refreshed or fact
+        return refreshed or with_event(fact, event)
 
     async def _content_key(self, fact: FactView) -> str:
         """The content key the loader gave this fact (a repeat of a fact under one source has its own)."""
+        if fact.source is GONE:  # no page has it: the history keeps the key it was flagged under
+            return (await self.state.flagged_keys()).get(fact.id, "")
         earlier = await self._value(
             "SELECT count(*) FROM fact_ids i JOIN facts me ON me.rowid = i.fact JOIN facts f"
             " ON f.source_id IN (SELECT id FROM sources WHERE concept_id = me.concept_id AND title = ? AND domain = ?)"

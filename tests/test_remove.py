@@ -59,6 +59,26 @@ async def test_remove_deletes_the_page_and_keeps_its_flags_in_the_history(loaded
     assert [s for s in (await loaded.source("yaden")).results if s.source.concept == "ketamine"] == []
 
 
+async def test_a_dispute_whose_fact_is_gone_can_still_be_resolved_but_not_flagged_anew(loaded):
+    """Its page is removed: the dispute stays open in /disputes until a moderator resolves it."""
+    fact = (await loaded.fact("BDNF levels", concept="ketamine")).results[0]
+    await loaded.flag(fact.id, "overstated", "mod", guild_id=1)
+    await loaded.remove("ketamine")
+    with pytest.raises(Refusal, match="No fact"):
+        await loaded.flag(fact.id, "again", "mod", guild_id=1)
+    with pytest.raises(Refusal, match="No fact has the id"):
+        await loaded.unflag(fact.id, "not disputed in this guild", "mod", guild_id=2)
+    resolved = await loaded.unflag(fact.id.upper(), "the page was withdrawn", "mod", guild_id=1)
+    assert (resolved.fact.id, resolved.fact.text, resolved.fact.disputes) == (fact.id, fact.text, ())
+    assert resolved.fact.source.title == "no longer on any loaded page" and resolved.fact.source.url == ""
+    assert await loaded.disputes(1) == []
+    events = await loaded.history(fact.id)
+    assert [(e.action, e.reason) for e in events] == [("flag", "overstated"), ("unflag", "the page was withdrawn")]
+    assert len(set((await loaded.state.flagged_keys()).values())) == 1  # the key it was flagged under
+    with pytest.raises(Refusal, match="No fact has the id"):
+        await loaded.unflag(fact.id, "twice", "mod", guild_id=1)
+
+
 async def test_removing_an_unknown_concept_changes_nothing(loaded):
     before = _snapshot(loaded.path)
     missing = await loaded.remove("ketamin")
@@ -122,3 +142,8 @@ async def test_cli_asks_before_removing_and_a_running_library_sees_it(tmp_path, 
     reloaded = _cli("load", str(folder), config=config)
     assert reloaded.returncode == 0 and "1 added, 2 unchanged" in reloaded.stdout
     assert (await loaded.fact("neuroplasticity", concept="ketamine")).total == before
+    (folder / "page_000000.txt").unlink()
+    pruned = _cli("load", "--prune", str(folder), config=config)
+    assert pruned.returncode == 0 and "1 removed, 2 unchanged" in pruned.stdout
+    assert "removed (file no longer in the folder): synthetic concept 000000" in pruned.stdout
+    assert pruned.stdout.splitlines()[0].endswith(" s")  # the timing ends the summary, not a warning

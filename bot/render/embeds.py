@@ -51,7 +51,7 @@ def citation(fact: FactView) -> str:
     parts = [f"*{one_line(source.title, 200)}*", one_line(source.byline, 200)]
     if source.date:
         parts.append(source.date)
-    return " — ".join(parts) + f" · <{source.url}>"
+    return " — ".join(parts) + (f" · <{source.url}>" if source.url else "")
 
 
 def _dispute_lines(fact: FactView, limit: int = 300) -> list[str]:
@@ -111,7 +111,7 @@ def fact_detail(fact: FactView, dispute_state: bool = False) -> discord.Embed:
         title=one_line(f"{fact.type} · {fact.id}{marker}", EMBED_TITLE),
         description=clip(fact.text, EMBED_DESCRIPTION - 200),
         colour=DISPUTED_COLOUR if fact.disputed else COLOUR,
-        url=fact.source.url,
+        url=fact.source.url or None,
     )
     embed.add_field(name="Source", value=clip(citation(fact), FIELD_VALUE), inline=False)
     for dispute in fact.disputes:

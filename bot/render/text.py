@@ -33,11 +33,8 @@ def _wrap(text: str, indent: str = "   ") -> str:
 
 def citation_line(fact: FactView) -> str:
     """"Title — authors/publisher, date — https://domain"."""
-    parts = [fact.source.title, fact.source.byline]
-    if fact.source.date:
-        parts.append(fact.source.date)
-    parts.append(fact.source.url)
-    return " — ".join(parts)
+    parts = [fact.source.title, fact.source.byline, fact.source.date or "", fact.source.url]
+    return " — ".join(p for p in parts if p)
 
 
 def fact_block(fact: FactView, number: int | None = None) -> str:
