@@ -51,6 +51,7 @@ from storage.study.service import Study
 from storage.views import Views
 from storage.textnorm import fold
 
+_EVER_LOADED = "SELECT count(*) FROM meta WHERE name = 'pages_loaded'"
 log = logging.getLogger("factbot")
 
 MAX_RESULTS = 50  # facts one query can page through
@@ -125,7 +126,7 @@ class Library:
         """Open the database; on first use (no concept yet) load the seed pages into it."""
         library = await cls.open(path, state_url, meaning=meaning)
         try:
-            if await library.is_empty():
+            if await library.is_empty() and not await library._value(_EVER_LOADED):
                 if Path(seeds).exists():
                     report = await library.load([seeds])
                     log.info("first start: loaded %d page(s), %d facts from %s", len(report.pages),
@@ -201,6 +202,8 @@ class Library:
                 report.pages += await asyncio.to_thread(remove.prune, self.path, paths, kept)
         finally:
             self._pages_changed()
+        if report.pages:
+            await self._mark_loaded()
         await self._orphaned(report.pages)
         return report
 
@@ -212,6 +215,7 @@ class Library:
             self._pages_changed()
         if not removed:
             return await self._missing_concept(concept)
+        await self._mark_loaded()  # a database loaded before this mark existed
         await self._orphaned(removed)
         return removed[0]
 
@@ -236,6 +240,11 @@ class Library:
         for page in pages:
             if page.removed_ids:
                 page.orphaned_flags = sorted(await self.state.open_disputes(page.removed_ids, None))
+
+    async def _mark_loaded(self) -> None:
+        """Remember that pages were loaded here: emptied later on purpose, it is not seeded again."""
+        await self.conn.execute("INSERT OR IGNORE INTO meta (name, value) VALUES ('pages_loaded', 1)")
+        await self.conn.commit()
 
     async def is_empty(self) -> bool:
         return await self._value("SELECT count(*) FROM concepts") == 0

@@ -147,3 +147,18 @@ async def test_cli_asks_before_removing_and_a_running_library_sees_it(tmp_path, 
     assert pruned.returncode == 0 and "1 removed, 2 unchanged" in pruned.stdout
     assert "removed (file no longer in the folder): synthetic concept 000000" in pruned.stdout
     assert pruned.stdout.splitlines()[0].endswith(" s")  # the timing ends the summary, not a warning
+
+
+async def test_a_database_emptied_on_purpose_is_not_seeded_again(tmp_path):
+    path = tmp_path / "db.sqlite3"
+    library = await Library.open_seeded(path, SEED)
+    try:
+        assert await library.concepts() == ["ketamine"]
+        await library.remove("ketamine")
+    finally:
+        await library.close()
+    again = await Library.open_seeded(path, SEED)
+    try:
+        assert await again.concepts() == []  # the first start seeds; a later one leaves it as it was left
+    finally:
+        await again.close()
