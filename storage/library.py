@@ -290,6 +290,8 @@ class Library:
     async def _nothing_found(self, query: str, filters: Filters, mode: str) -> Missing:
         """Why a search found nothing: its filters, when the words alone find facts; else the
         words, with did-you-mean suggestions that find something under the same filters."""
+        if await self.is_empty():
+            return Missing("concept", "")  # "No concept is loaded": no search could find anything
         narrowed = filters != Filters()
         if narrowed and (await self.search.facts(query, Filters(), limit=1, mode=mode))[0]:
             # The words themselves are the suggestion: on Discord its button searches unfiltered.
@@ -321,7 +323,7 @@ class Library:
             found = [(r.rowid, r.score, r.match) for r in await self.related.facts(text, limit)]
         views = await self.views.facts([rowid for rowid, _, _ in found], guild_id)
         results = [replace(views[rowid], score=score, match=match) for rowid, score, match in found if rowid in views]
-        missing = None if results else Missing("related fact", text)
+        missing = None if results else Missing("concept", "") if await self.is_empty() else Missing("related fact", text)
         return CheckAnswer(text, results, missing, elapsed_ms=_ms(started))
 
     async def _filters(self, fact_type: str | None, source: str | None, concept: str | None) -> Filters | Missing:

@@ -198,3 +198,17 @@ def test_started_from_another_folder_it_says_why_nothing_is_there(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert made.returncode == 1 and made.stderr.startswith("page error: seeds/ketamine.txt: cannot read file")
     assert "Traceback" not in made.stderr
+
+
+@pytest.mark.parametrize("line", ["/fact bdnf", "/quiz play", "/export", "/source", "/synthesis", "/check ketamine is safe"])
+async def test_an_empty_library_says_no_concept_is_loaded(tmp_path, line):
+    """Not "no fact matches" or "every fact is disputed": nothing was loaded (a start from the
+    wrong folder, or every page removed)."""
+    from storage.library import Library
+
+    library = await Library.open(tmp_path / "empty.sqlite3", meaning=False)
+    try:
+        data, rendered = await Console(library, "tester").run(line)
+        assert rendered == "No concept is loaded.", (line, rendered)
+    finally:
+        await library.close()

@@ -46,13 +46,15 @@ class Study:
             return filters
         sql, params = _selection(filters)
         async with self.library.conn.execute(sql, params) as cursor:
-            return [(r["rowid"], StudyFact(r["id"], r["text"], r["type"], r["concept"])) for r in await cursor.fetchall()]
+            found = [(r["rowid"], StudyFact(r["id"], r["text"], r["type"], r["concept"])) for r in await cursor.fetchall()]
+        if not found and await self.library.is_empty():
+            return Missing("concept", "")  # "No concept is loaded", not "no fact matches"
+        return found
 
     async def pool(self) -> TermPool:
         if self._pool is None:
             every = await self.facts()
-            assert not isinstance(every, Missing)
-            self._pool = TermPool.of(fact for _, fact in every)
+            self._pool = TermPool.of(fact for _, fact in ([] if isinstance(every, Missing) else every))
         return self._pool
 
     async def quiz(
