@@ -305,9 +305,16 @@ async def _export(config: Config, args: argparse.Namespace) -> int:
     if isinstance(deck, Missing):
         print(f"error: {deck.message}", file=sys.stderr)
         return 1
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_bytes(deck.data)
-    print(f"wrote {args.out}: " + text.deck(deck))
+    out = Path(args.out)
+    if out.is_dir() or args.out.endswith(("/", os.sep)):
+        out = out / deck.filename  # a folder, as cp takes one: the deck under its own name
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(deck.data)
+    except OSError as exc:
+        print(f"error: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {out}: " + text.deck(deck))
     return 0
 
 

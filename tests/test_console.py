@@ -212,3 +212,24 @@ async def test_an_empty_library_says_no_concept_is_loaded(tmp_path, line):
         assert rendered == "No concept is loaded.", (line, rendered)
     finally:
         await library.close()
+
+
+def test_cli_export_writes_a_deck_into_a_folder_or_says_why_not(tmp_path, capsys):
+    import zipfile
+
+    from bot.__main__ import main
+
+    config = tmp_path / "config.toml"
+    config.write_text(f'[storage]\ndatabase = "{tmp_path / "db.sqlite3"}"\nseeds = "{ROOT / "seeds"}"\n'
+                      '[search]\nmeaning = false\n')
+    decks = tmp_path / "decks"
+    decks.mkdir()
+    assert main(["export", "--config", str(config), "--concept", "ketamine", "--type", "measurement",
+                 "--out", str(decks)]) == 0
+    written = decks / "factbot-ketamine-measurement.apkg"
+    assert "collection.anki2" in zipfile.ZipFile(written).namelist()
+    assert f"wrote {written}: " in capsys.readouterr().out
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    assert main(["export", "--config", str(config), "--out", str(blocked / "deck.apkg")]) == 1
+    assert capsys.readouterr().err.startswith(f"error: cannot write {blocked / 'deck.apkg'}")
