@@ -41,6 +41,8 @@ STOP_WORDS: frozenset[str] = frozenset(
     very was we were what when where which while who whom why will with would you your yours
     tell know show find fact facts say says said please much many""".split()
 )
+# "et al" in a query names authors, as the citation does; it is no word to look for.
+ET_AL = frozenset({"et", "al"})
 
 
 def fold(text: str) -> str:

@@ -217,3 +217,10 @@ async def test_corrections_count_typos_as_people_make_them(library):
     assert vocab.corrections("ketmaine", limit=1)[0][0] == "ketamine"
     assert vocab.corrections("zarate") == []
     assert (await library.fact("zarate")).results == []
+
+
+@pytest.mark.parametrize("author", ["yaden", "Stroud"])
+async def test_et_al_after_an_author_finds_what_the_author_alone_finds(library, author):
+    alone = (await library.fact(author)).results[0].id
+    for typed in (f"{author} et al", f"{author} et al.", f"{author.upper()} ET AL"):
+        assert (await library.fact(typed)).results[0].id == alone, typed

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from storage.textnorm import STOP_WORDS, words
+from storage.textnorm import ET_AL, STOP_WORDS, words
 
 QUESTION_WORDS = frozenset("what how why does do is are can could which when who whom should will would".split())
 _YEAR = re.compile(r"^(19|20)\d\d$")
@@ -46,7 +46,7 @@ class Fused:
 def query_kind(query: str, acronyms: set[str]) -> str:
     """"words" (names, years, acronyms, one word), "question", or "topic" (a few plain words)."""
     tokens = words(query)
-    content = [t for t in tokens if t not in STOP_WORDS]
+    content = [t for t in tokens if t not in STOP_WORDS and t not in ET_AL]  # "Yaden et al" is a name
     if query.strip().endswith("?") or (tokens and tokens[0] in QUESTION_WORDS and len(tokens) >= 3):
         return "question"
     if len(content) <= 1 or any(_YEAR.match(t) or t in acronyms or not t.isalpha() for t in content):
@@ -57,7 +57,7 @@ def query_kind(query: str, acronyms: set[str]) -> str:
 def meaning_text(query: str, df: dict[str, int], documents: int) -> str:
     """The query as the sentence model reads it: without the words nearly every fact has."""
     tokens = words(query)
-    kept = [t for t in tokens if df.get(t, 0) < UBIQUITOUS * documents]
+    kept = [t for t in tokens if df.get(t, 0) < UBIQUITOUS * documents and t not in ET_AL]
     return " ".join(kept) if kept and len(kept) < len(tokens) else query
 
 

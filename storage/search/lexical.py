@@ -216,7 +216,7 @@ class Searcher:
     def plan(self, query: str, vocab: Vocabulary, prefix_last: bool = False, peak: bool = False) -> QueryPlan:
         """Turn free text into weighted groups of alternatives (see module docstring)."""
         chunks = [words(chunk) for chunk in fold(query).split()]
-        chunks = [[w[:MAX_WORD] for w in chunk] for chunk in chunks if chunk]
+        chunks = _without_et_al([[w[:MAX_WORD] for w in chunk] for chunk in chunks if chunk])
         # Only stop words ('AND', 'the') is no question at all: nothing found, politely.
         content = [c for c in chunks if not all(w in STOP_WORDS for w in c)]
         content = _merge_long_forms(content, vocab)[:MAX_GROUPS]
@@ -570,3 +570,15 @@ def _score(plan: QueryPlan, fact: tuple[list[str], list[str]], bm25_order: float
     adjacency = adjacent / len(pairs) if pairs else 0.0
     brevity = 1 / (1 + len(body) / 40)
     return round(100 * (0.78 * coverage + 0.08 * adjacency + 0.09 * bm25_order + 0.05 * brevity), 2)
+
+
+def _without_et_al(chunks: list[list[str]]) -> list[list[str]]:
+    """The query without "et al": "Yaden et al" asks for Yaden's work, and a source's citation has
+    no "et" or "al" to match (they cost it the coverage that names the source)."""
+    kept: list[list[str]] = []
+    for chunk in chunks:
+        if chunk == ["al"] and kept and kept[-1] == ["et"]:
+            kept.pop()
+        else:
+            kept.append(chunk)
+    return kept
