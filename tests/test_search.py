@@ -224,3 +224,16 @@ async def test_et_al_after_an_author_finds_what_the_author_alone_finds(library, 
     alone = (await library.fact(author)).results[0].id
     for typed in (f"{author} et al", f"{author} et al.", f"{author.upper()} ET AL"):
         assert (await library.fact(typed)).results[0].id == alone, typed
+
+
+@pytest.mark.parametrize("typed, offered", [
+    ("psychedelic drug news", "Psychedelic Drugs News - ScienceDaily"),
+    ("cancer", None),  # WRatio matched it to "... ScienceDaily" on a few shared letters
+    ("drop table", None),  # everyday words the page lacks are no typos of its words ("tablet")
+])
+async def test_did_you_mean_offers_only_what_was_plausibly_meant(library, typed, offered):
+    suggestions = await library.search.suggest(typed)
+    if offered is None:
+        assert suggestions == [], suggestions
+    else:
+        assert any(s.startswith(offered[:40]) for s in suggestions), suggestions

@@ -49,6 +49,7 @@ UNMATCHED_WEIGHT = 1.0
 EXTENDED_WEIGHT = 0.8
 SEARCH_THREADS = 2  # one search's SQL (the GIL released) overlaps another's ranking
 CITED_SOURCES, CITED_FACTS = 2, 20  # facts taken from sources whose citation matches the query
+TITLE_WORD_RATIO = 80.0  # a typed word names a title's word when this close (one typo in five letters)
 SOURCE_MATCH = 40.0  # a source's citation must answer this much of the query (score 0-100)
 
 
@@ -456,19 +457,26 @@ class Searcher:
         vocab = self._vocabulary()
         typed = [w for w in words(query)[:MAX_GROUPS] if w not in STOP_WORDS]
         suggestions: list[str] = []
-        if typed:
+        # An everyday word the page lacks is no typo ("table" is not "tablet"), as in planning.
+        misspelt = [w for w in typed if w not in vocab.english]
+        if misspelt:
             fixes = [vocab.corrections(w, limit=1) for w in typed]
             if all(fixes) and any(f[0][0] != w for f, w in zip(fixes, typed)):
                 suggestions.append(" ".join(f[0][0] for f in fixes))
-            for word in typed:
+            for word in misspelt:
                 for term, _ in vocab.corrections(word, limit=3):
                     suggestions.append(term)
         if typed and vocab.source_titles:
-            # Titles are folded once, with the vocabulary; rapidfuzz only compares here.
+            # Titles are folded once, with the vocabulary; rapidfuzz only compares here. A title
+            # is offered only when each typed word is close to one of its words: WRatio alone
+            # matched "cancer" to "... ScienceDaily" on a few shared letters.
             for _, score, index in process.extract(
-                " ".join(typed), vocab.folded_titles, scorer=fuzz.WRatio, limit=3, score_cutoff=60
+                " ".join(typed), vocab.folded_titles, scorer=fuzz.WRatio, limit=10, score_cutoff=60
             ):
-                suggestions.append(vocab.source_titles[index])
+                title_words = words(vocab.folded_titles[index])
+                if all(process.extractOne(w, title_words, scorer=fuzz.ratio, score_cutoff=TITLE_WORD_RATIO)
+                       for w in typed):
+                    suggestions.append(vocab.source_titles[index])
         return list(dict.fromkeys(s for s in suggestions if s != " ".join(typed)))[:limit]
 
 
