@@ -112,6 +112,9 @@ def load_config(path: str | Path | None, environ: dict[str, str] | None = None) 
             raise ConfigError(f"{path} is not valid TOML: {exc}") from None
     sections = {name: _section(data, name) for name in _SCHEMA}
     for unknown in sorted(set(data) - set(_SCHEMA)):
+        home = [name for name, keys in _SCHEMA.items() if unknown in keys]
+        if home and not isinstance(data[unknown], dict):  # a key written above every header
+            raise ConfigError(f"{unknown} must be under a [{home[0]}] header (it is above every header)")
         raise ConfigError(f"unknown section [{unknown}]: the sections are [discord], [storage], [state], [bot], [search] and [quiz]")
     discord = sections["discord"]
     token = environ.get("DISCORD_TOKEN") or discord.get("token", "")
@@ -180,6 +183,9 @@ def state_url(url: str, name: str = "state.url (or FACTBOT_STATE_URL)") -> str:
     return url
 
 
+_SECRET = frozenset({"token", "url"})  # a Discord token; a state URL may hold a password
+
+
 def _section(data: dict[str, Any], name: str) -> dict[str, Any]:
     section = data.get(name, {})
     if not isinstance(section, dict):
@@ -191,7 +197,8 @@ def _section(data: dict[str, Any], name: str) -> dict[str, Any]:
         expected = _SCHEMA[name][key]
         if (isinstance(value, bool) and expected is not bool) or not isinstance(value, expected):
             kind = expected.__name__ if isinstance(expected, type) else "number"
-            raise ConfigError(f"{name}.{key} must be a {_kind(kind)}, not {value!r}")
+            shown = "a value of another kind" if key in _SECRET else repr(value)  # never print a token
+            raise ConfigError(f"{name}.{key} must be a {_kind(kind)}, not {shown}")
     return section
 
 
