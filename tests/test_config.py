@@ -50,7 +50,7 @@ def test_environment_token_wins_and_is_never_in_repr(tmp_path):
         ("[discord]\nshard_count = 2\nshard_ids = [1, 1]", "discord.shard_ids"),
         ("not toml at all = = =", "not valid TOML"),
         ('token = "abc"', "token must be under a [discord] header"),
-        ("[discord]\ntoken = 1234567", "discord.token must be a string"),
+        ("[discord]\ntoken = 7654321", "discord.token must be a string"),
     ],
 )
 def test_bad_keys_are_named(tmp_path, body, key):
@@ -59,7 +59,7 @@ def test_bad_keys_are_named(tmp_path, body, key):
     with pytest.raises(ConfigError) as info:
         load_config(path, environ={})
     assert key in str(info.value)
-    assert "1234567" not in str(info.value)  # a token, even of the wrong kind, is never printed
+    assert "7654321" not in str(info.value)  # a token, even of the wrong kind, is never printed
 
 
 def test_cli_exits_2_naming_the_key(tmp_path):
