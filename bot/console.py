@@ -118,7 +118,10 @@ class Console:
         return zlib.crc32(self.operator.encode())
 
     async def run(self, line: str) -> Answer:
-        """(JSON object, text) for one command line; errors become {'error': ...}."""
+        """(JSON object, text) for one command line (plain words are a fact search); errors become
+        {'error': ...}."""
+        if not line.lstrip().startswith("/"):
+            line = "/fact " + line
         try:
             command = parse_command(line)
             return await _HANDLERS[command.name](self, command)
@@ -258,8 +261,6 @@ async def interactive(console: Console, intro: str, read: Callable[[str], str] =
             return
         if not line.strip():
             continue
-        if not line.lstrip().startswith("/"):
-            line = "/fact " + line  # plain words are a fact search
         data, rendered = await console.run(line)
         print(rendered + "\n")
         if data.get("command") == "quiz" and "question_id" in data:

@@ -233,3 +233,12 @@ def test_cli_export_writes_a_deck_into_a_folder_or_says_why_not(tmp_path, capsys
     blocked.write_text("")
     assert main(["export", "--config", str(config), "--out", str(blocked / "deck.apkg")]) == 1
     assert capsys.readouterr().err.startswith(f"error: cannot write {blocked / 'deck.apkg'}")
+
+
+async def test_plain_words_are_a_fact_search_in_every_console_mode(library):
+    console = Console(library, "tester")
+    plain, searched = await console.run("bdnf levels"), await console.run("/fact bdnf levels")
+    assert plain[0]["command"] == "fact" and plain[0]["results"] == searched[0]["results"]
+    out = io.StringIO()
+    await run_lines(console, io.StringIO("bdnf levels\n"), out)
+    assert json.loads(out.getvalue())["results"] == searched[0]["results"]
