@@ -76,7 +76,8 @@ class Ambiguous(Refusal):
 
     def __init__(self, reference: str, candidates: list[FactView]) -> None:
         shown = " ".join(reference.split())[:80]
-        super().__init__(f"“{shown}” could be any of {len(candidates)} facts; choose one by its id.")
+        super().__init__(f"“{shown}” does not name one fact clearly; the {len(candidates)} closest are below: "
+                         "choose one by its id.")
         self.reference = reference
         self.candidates = candidates
 
