@@ -235,3 +235,9 @@ async def test_a_confirmed_write_is_reported_even_if_reading_it_back_fails(tmp_p
         assert [(d.guild_id, d.reasons) for d in opened.fact.disputes] == [(GUILD, ("check the dose",))]
     finally:
         await library.close()
+
+
+async def test_disputes_opened_in_one_second_are_newest_first(store):
+    for fact_id in ("zzzzzzzz", "aaaaaaaa", "mmmmmmmm"):  # ids in no order; opened well within a second
+        await _flag(store, fact_id, "why")
+    assert [d.fact_id for d in await store.disputes(GUILD)] == ["mmmmmmmm", "aaaaaaaa", "zzzzzzzz"]

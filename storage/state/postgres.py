@@ -52,7 +52,7 @@ _OPEN_OF_FACTS = _OPEN.format(
     where="d.fact_id = ANY($1::text[]) AND ($2::bigint IS NULL OR d.guild_id = $2)", order="d.fact_id, d.guild_id"
 )
 _OPEN_OF_GUILD = _OPEN.format(
-    where="($1::bigint IS NULL OR d.guild_id = $1)", order="d.opened_at DESC, d.fact_id, d.guild_id"
+    where="($1::bigint IS NULL OR d.guild_id = $1)", order="d.opened_at DESC, d.id DESC"
 )
 
 

@@ -90,7 +90,8 @@ class SqliteState(SqliteQuiz):
         if guild_id is not None:
             sql += " AND fl.guild_id = ?"
             params.append(guild_id)
-        return await self._disputes(sql + " ORDER BY fl.opened_at DESC, fl.fact_id, fl.guild_id, e.id", params)
+        # Opened in one second: the later event first, so "newest first" holds.
+        return await self._disputes(sql + " ORDER BY fl.opened_at DESC, fl.opened_event DESC, fl.fact_id, fl.guild_id, e.id", params)
 
     async def _disputes(self, sql: str, params: list) -> list[Dispute]:
         """Rows of _OPEN (one per reason, grouped by dispute) -> disputes, in the rows' order."""
