@@ -183,6 +183,16 @@ class Block:
     def disputed(self) -> bool:
         return any(c.disputed for c in self.citations)
 
+    @property
+    def unresolved(self) -> int:
+        """Citations in the text that name no fact of the page (a source list the page lacks)."""
+        return sum(1 for c in self.citations if not c.fact_id)
+
+    @property
+    def unresolved_note(self) -> str:
+        n = self.unresolved
+        return f"{n} citation{'s' if n != 1 else ''} in this text name no fact of the page, so they are not shown." if n else ""
+
 
 @dataclass(frozen=True)
 class SynthesisAnswer:

@@ -131,6 +131,11 @@ async def test_synthesis_within_limits_and_perspective(run):
     one = await run.interact("synthesis", [_option("perspective", 7, kind=4)], wait_for=2)
     author = one[1].body["embeds"][0]["author"]["name"]
     assert "openrouter/x-ai/grok-4.1-fast" in author and "90% confidence" in author
+    # Perspective 3 cites by numbers from a source list the page does not have: said, not hidden.
+    numbered = await run.interact("synthesis", [_option("perspective", 3, kind=4)], wait_for=2)
+    notes = [e for e in numbered[1].body["embeds"] if e.get("title") == "Citations"]
+    assert notes and "28 citations in this text name no fact of the page" in notes[0]["description"]
+    assert run.fake.violations == []
 
 
 async def test_help(run):

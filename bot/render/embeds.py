@@ -247,6 +247,10 @@ def synthesis_messages(answer: SynthesisAnswer) -> list[list[discord.Embed]]:
         f"[{n}] `{fact_id}`" + (f" {DISPUTED}" if fact_id in disputed_ids else "")
         for fact_id, n in numbers.items()
     ]
+    unresolved = sum(block.unresolved for block in answer.paragraphs)
+    if unresolved:
+        notes.append(f"{unresolved} citation{'s' if unresolved != 1 else ''} in the text name no fact of the page, "
+                     "so they are not shown.")
     notes.append(f"{len(answer.perspectives)} model perspectives: `/synthesis perspective:1` … `{len(answer.perspectives)}`")
     for part in chunks("\n".join(notes), EMBED_DESCRIPTION):
         embeds.append(discord.Embed(title="Citations (use /fact <id>)", description=part, colour=COLOUR))
@@ -263,9 +267,9 @@ def perspective(answer: SynthesisAnswer, number: int) -> list[list[discord.Embed
     confidence = f"{block.confidence}% confidence" if block.confidence is not None else "confidence not stated"
     embeds[0].title = one_line(f"{answer.concept} — perspective {number} of {len(answer.perspectives)}", EMBED_TITLE)
     embeds[0].set_author(name=one_line(f"{block.model} ({stance}{confidence})", 256))
-    if numbers:
-        cited = "\n".join(f"[{n}] `{fact_id}`" for fact_id, n in numbers.items())
-        embeds.append(discord.Embed(title="Citations", description=clip(cited, EMBED_DESCRIPTION), colour=COLOUR))
+    cited = [f"[{n}] `{fact_id}`" for fact_id, n in numbers.items()] + [block.unresolved_note] * bool(block.unresolved)
+    if cited:
+        embeds.append(discord.Embed(title="Citations", description=clip("\n".join(cited), EMBED_DESCRIPTION), colour=COLOUR))
     return pack(embeds)
 
 

@@ -103,7 +103,8 @@ def _block(block: Block) -> str:
     notes = [c for c in block.citations if c.fact_id]
     marker = f"  {DISPUTED} (cites a disputed fact)" if block.disputed else ""
     cited = ", ".join(dict.fromkeys(c.fact_id for c in notes))
-    return _wrap(block.text, "") + marker + (f"\n   cites: {cited}" if cited else "")
+    unresolved = f"\n   {block.unresolved_note}" if block.unresolved else ""
+    return _wrap(block.text, "") + marker + (f"\n   cites: {cited}" if cited else "") + unresolved
 
 
 def synthesis(answer: SynthesisAnswer, perspective: int | None = None) -> str:
