@@ -10,6 +10,7 @@ import pytest
 from storage.answers import footnotes
 from storage.library import Library
 from storage.identity import ID_LENGTH
+from storage.load.loader import load_paths
 from tests.conftest import SEED
 
 
@@ -187,3 +188,22 @@ async def test_an_id_the_history_gives_other_content_is_never_reused(tmp_path):
         assert short_id("00" * 32, ID_LENGTH + 1).startswith(short_id("00" * 32, ID_LENGTH))
     finally:
         await lib.close()
+
+
+def test_two_files_of_one_concept_in_one_load_the_second_is_refused(tmp_path):
+    """They replaced each other on every load (the report saying 'updated' and 'unchanged' at once)."""
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    text = SEED.read_text(encoding="utf-8")
+    (folder / "a.txt").write_text(text, encoding="utf-8")
+    (folder / "b.txt").write_text(text.replace("230 minutes", "999 minutes").replace("\nketamine\n", "\nKetamine\n", 1),
+                                  encoding="utf-8")
+    db = tmp_path / "db.sqlite3"
+    for _ in range(3):
+        report = load_paths(db, [folder])
+        assert [(Path(p.path).name, p.concept) for p in report.pages] == [("a.txt", "ketamine")]
+        (error,) = report.errors
+        assert error.path.endswith("b.txt") and "also the concept of" in str(error) and "a.txt" in str(error)
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT count(*) FROM facts WHERE text LIKE '%999 minutes%'").fetchone()[0] == 0
+    conn.close()

@@ -114,8 +114,11 @@ def _write_all(
     """Write the pages in batches of about BATCH_FACTS facts, one transaction each."""
     ids: FactIds | None = None
     in_batch = 0
+    first_file: dict[str, str] = {}  # concept (any case) -> the file of this load that holds it
     try:
         for number, prepared in enumerate(pages, 1):
+            if not isinstance(prepared, PageFormatError):
+                prepared = _one_file_per_concept(prepared, first_file)
             if isinstance(prepared, PageFormatError):
                 outcome: PageReport | PageFormatError = prepared
                 report.errors.append(prepared)
@@ -140,6 +143,18 @@ def _write_all(
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+
+
+def _one_file_per_concept(
+    page: Prepared | PageReport, first_file: dict[str, str]
+) -> Prepared | PageReport | PageFormatError:
+    """The page, or an error when a file loaded earlier in this load has the same concept: two
+    versions of one page would replace each other on every load, orphaning its disputes."""
+    held_by = first_file.setdefault(page.concept.casefold(), page.path)
+    if held_by == page.path:
+        return page
+    return PageFormatError(page.path, None, f"its concept {page.concept!r} is also the concept of {held_by}; "
+                           "a concept has one page file, so this one was not loaded")
 
 
 def _commit(conn: sqlite3.Connection, ids: FactIds) -> None:
