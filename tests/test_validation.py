@@ -100,3 +100,11 @@ def test_format_error_survives_pickling():
     error = pickle.loads(pickle.dumps(PageFormatError("pages/x.txt", 12, "source 'T' declares 3 facts but 2 follow it")))
     assert (error.path, error.line, error.reason) == ("pages/x.txt", 12, "source 'T' declares 3 facts but 2 follow it")
     assert str(error) == "pages/x.txt:12: source 'T' declares 3 facts but 2 follow it"
+
+
+@pytest.mark.parametrize("blanked", [3, 5], ids=["no concept name", "no subtitle"])
+def test_a_missing_name_or_subtitle_is_not_filled_with_the_synthesis(blanked):
+    """Without one of them the first paragraph moved up into the headings, and the page loaded
+    under its subtitle's name as a second concept."""
+    error = _error(_broken({blanked: None}))
+    assert error.line == 7 and "is the concept name or the subtitle missing?" in error.reason

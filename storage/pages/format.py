@@ -53,6 +53,10 @@ class PageFormatError(ValueError):
 
 
 _PERSPECTIVES = re.compile(r"^Model Perspectives \((\d+)\)$")
+# A concept name or subtitle is a short line without citations; one that is long or cites is a
+# synthesis paragraph, so a line above it is missing.
+MAX_HEADING = 200
+_CITES = re.compile(r"\[(?:fact:|\d)")
 _FACTS = re.compile(r"^Facts \((\d+)\)$")
 _MODEL_HEADER = re.compile(
     r"^(?P<model>[\w.:-]+(?:/[\w.:-]+)+)(?:\s+(?P<stance>[a-z]+))?(?:\s+(?P<conf>\d{1,3})% confidence)?$"
@@ -139,6 +143,11 @@ class _Reader:
         subtitle = self.take("the subtitle (e.g. 'synthesized from dimensions')").text
         if _PERSPECTIVES.match(concept) or _PERSPECTIVES.match(subtitle):
             raise self.fail(self.lines[self.pos - 1], "concept name or subtitle missing")
+        for number, (what, text) in enumerate((("concept name", concept), ("subtitle", subtitle))):
+            if len(text) > MAX_HEADING or _CITES.search(text):
+                raise self.fail(self.lines[self.pos - 2 + number],
+                                f"expected the {what} (a short line), found synthesis text: "
+                                "is the concept name or the subtitle missing?")
         paragraph_lines = self._until(_PERSPECTIVES, "'Model Perspectives (N)'")
         perspectives_header = self.take("'Model Perspectives (N)'")
         declared_perspectives = int(_PERSPECTIVES.match(perspectives_header.text).group(1))
