@@ -92,3 +92,23 @@ async def test_a_flag_on_a_repeated_fact_survives_a_reload(tmp_path):
         assert (await library.fact_by_id(repeat_id)).disputed
     finally:
         await library.close()
+
+
+async def test_spacing_inside_a_fact_is_no_change_of_content(tmp_path):
+    """A double space or a tab typed into a fact left its id and orphaned its dispute."""
+    path = tmp_path / "ketamine.txt"
+    text = SEED.read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+    library = await Library.open(tmp_path / "db.sqlite3", meaning=False)
+    try:
+        await library.load([path])
+        fact = (await library.fact("230 minutes")).results[0]
+        await library.flag(fact.id, "dose is wrong", "mod", guild_id=1)
+        spaced = fact.text.replace(" 230 minutes ", "  230\tminutes   ")
+        assert spaced != fact.text and spaced in text.replace(fact.text, spaced)
+        path.write_text(text.replace(fact.text, spaced), encoding="utf-8")
+        report = await library.load([path])
+        assert report.pages[0].orphaned_flags == []
+        assert (await library.fact_by_id(fact.id, 1)).text == fact.text and (await library.fact_by_id(fact.id, 1)).disputed
+    finally:
+        await library.close()

@@ -213,6 +213,9 @@ class _Reader:
                 if not sources:
                     raise self.fail(line, "a fact comes before any source header")
                 fact_type, text = fact.group("type", "text")
+                if "  " in text or "\t" in text:
+                    # Spacing is no content: a fact's id (a hash of its text) survives a re-spaced edit.
+                    text = " ".join(text.split())
                 facts.append(FactRecord(fact_type, text, len(sources) - 1, line.number))
                 counts[-1] += 1
                 continue
