@@ -146,15 +146,17 @@ def test_a_reloaded_page_takes_back_ids_a_new_page_claimed_first(tiny_ids, pages
     assert sum(before[w] != after[w] for w in before) == 1
 
 
-def test_the_same_page_twice_in_one_batch(tiny_ids, pages, tmp_path):
-    """The second file replaces the first before either is committed; the first's ids are freed."""
+def test_the_same_page_twice_in_one_load_keeps_the_first(tiny_ids, pages, tmp_path):
+    """A second file of one concept is refused (it would replace the first within one batch), and
+    the first's ids stand as a load of it alone gives them."""
     db = tmp_path / "db.sqlite3"
     again = tmp_path / "again" / "ketamine.txt"
     again.parent.mkdir()
     _edit_first_claim(pages[0], again)
     report = load_paths(db, [pages[0], pages[1], again])
-    assert [(p.status, p.kept) for p in report.pages] == [("added", 0), ("added", 0), ("updated", 284)]
-    _check_invariants(db, [again, pages[1]])
+    assert [(p.status, p.kept) for p in report.pages] == [("added", 0), ("added", 0)]
+    assert [e.path for e in report.errors] == [str(again)]
+    _check_invariants(db, pages[:2])
 
 
 @pytest.mark.parametrize("concept", ["ketamine", "esketamine", "a concept with another name"])
@@ -242,30 +244,17 @@ def test_a_reloaded_page_keeps_its_lengthened_id_and_says_so(two_clean_pages, tm
     assert [fact_id for fact_id, _ in _ids_by_concept(db) if len(fact_id) > 4] == longer
 
 
-def test_the_same_page_twice_in_a_batch_that_clashes_with_an_earlier_batch(tiny_ids, pages, tmp_path):
-    """As above, and the batch's ids clash with an earlier batch's, so its end resolves them one by
-    one from the ids it holds: the replaced page's ids must not be among them."""
-    db = tmp_path / "db.sqlite3"
-    load_paths(db, pages[2:])
-    again = tmp_path / "again" / "ketamine.txt"
-    again.parent.mkdir()
-    _edit_first_claim(pages[0], again)
-    report = load_paths(db, [pages[0], pages[1], again])
-    assert [(p.status, p.kept) for p in report.pages] == [("added", 0), ("added", 0), ("updated", 284)]
-    _check_invariants(db, [again, *pages[1:]])
-
-
-def test_a_copy_of_a_page_in_its_own_batch_is_unchanged(pages, tmp_path, monkeypatch):
-    """The same bytes at a second path, loaded in the same run but in a batch of its own: the batch
-    writes no fact, and ends without error."""
+def test_a_copy_of_a_page_in_its_own_batch_is_refused(pages, tmp_path, monkeypatch):
+    """The same bytes at a second path, loaded in the same run but in a batch of its own: refused
+    as a second file of the concept, and the batch ends without error."""
     monkeypatch.setattr(storage.load.loader, "BATCH_FACTS", 1)
     copy = tmp_path / "copy" / pages[0].name
     copy.parent.mkdir()
     copy.write_bytes(pages[0].read_bytes())
     db = tmp_path / "db.sqlite3"
     report = load_paths(db, [pages[0], copy])
-    assert not report.errors
-    assert [(p.status, p.kept) for p in report.pages] == [("added", 0), ("unchanged", 285)]
+    assert [(p.status, p.kept) for p in report.pages] == [("added", 0)]
+    assert [e.path for e in report.errors] == [str(copy)]  # one file per concept, even a byte copy
 
 
 def test_a_one_fact_page_skips_the_id_the_flag_history_gave_to_other_content(tmp_path):

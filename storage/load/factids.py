@@ -71,10 +71,8 @@ class FactIds:
 
     def release(self, facts: list[tuple[int, str]]) -> None:
         """Forget the ids of deleted facts, given as (rowid, id)."""
-        forgotten = {rowid for rowid, fact_id in facts if self.pending.get(fact_id) == rowid}
-        if forgotten:  # the page was written earlier in this same batch
-            self.pending = {i: r for i, r in self.pending.items() if r not in forgotten}
-            self._pages = [page for page in self._pages if page[0] not in forgotten]
+        # Only pages of earlier batches are replaced: a load takes one file per concept
+        # (loader._one_file_per_concept), so no page is written twice in one batch.
         self.conn.executemany("DELETE FROM fact_ids WHERE id = ? AND fact = ?", [(i, r) for r, i in facts])
 
     def next_rowid(self) -> int:
