@@ -100,8 +100,6 @@ EXPLAINED: dict[tuple[str, str, str], str] = {
         _SLOWER_SAME_IDS,
     ("storage/load/factids.py", "taken.add(fact_id)", "drop call statement"):
         "fact_id went into self.pending on the line before, and _free refuses pending ids as it refuses taken ones",
-    ("storage/load/factids.py", "if forgotten:  # the page was written earlier in this same batch", "if -> if True"):
-        "filtering by an empty set changes nothing",
     ("storage/load/factids.py", "if not self._pages:", "if -> if True"):
         "the table's max(rowid) + 1 is the in-memory answer: a page's facts are inserted right after assign",
     ("storage/load/factids.py",
