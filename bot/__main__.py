@@ -179,7 +179,8 @@ async def _ask(config: Config, args: argparse.Namespace) -> int:
     library = await _open(config)
     try:
         await library.use_meaning_if_complete(warm=False)  # one-shot: meaning only if nothing is missing
-        console = Console(library, _operator(args), args.guild, config.bot.results_per_page, config.quiz)
+        console = Console(library, _operator(args), args.guild, config.bot.results_per_page, config.quiz,
+                          embedding=False)
         if args.line == "-":
             await run_lines(console, sys.stdin)
             return 0

@@ -105,6 +105,7 @@ class Console:
     guild_id: int | None = None  # None: every guild's disputes
     per_page: int = 5
     quiz_config: QuizConfig = field(default_factory=QuizConfig)
+    embedding: bool = True  # facts without a vector are being embedded meanwhile (not so for `ask`)
     _told_words_only: bool = False
 
     @property
@@ -138,8 +139,10 @@ class Console:
         )
         rendered = text.fact_answer(answer)
         if self.library.meaning is not None and not self.library.meaning_ready and not self._told_words_only:
-            self._told_words_only = True  # said once: the index is being built in the background
-            rendered = f"(The meaning index is still being built: answers are by words for now.)\n{rendered}"
+            self._told_words_only = True  # said once
+            note = ("The meaning index is still being built: answers are by words for now." if self.embedding else
+                    "Answers are by words: some facts have no vector yet (python -m bot embed adds them).")
+            rendered = f"({note})\n{rendered}"
         return jsonview.fact_answer_json(answer), rendered
 
     async def source(self, c: Command) -> Answer:

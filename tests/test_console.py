@@ -242,3 +242,20 @@ async def test_plain_words_are_a_fact_search_in_every_console_mode(library):
     out = io.StringIO()
     await run_lines(console, io.StringIO("bdnf levels\n"), out)
     assert json.loads(out.getvalue())["results"] == searched[0]["results"]
+
+
+async def test_words_only_answers_say_why_once(tmp_path):
+    """The console embeds in the background, so the index is "being built"; `ask` embeds nothing,
+    so it names the command that does."""
+    from storage.library import Library
+    from tests.conftest import SEED
+
+    library = await Library.open(tmp_path / "db.sqlite3")  # meaning on, no vector yet
+    try:
+        await library.load([SEED])
+        for embedding, said in ((True, "still being built"), (False, "python -m bot embed adds them")):
+            console = Console(library, "tester", embedding=embedding)
+            first, again = (await console.run("bdnf"))[1], (await console.run("bdnf"))[1]
+            assert said in first.splitlines()[0] and said not in again
+    finally:
+        await library.close()
