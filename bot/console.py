@@ -19,8 +19,7 @@ from typing import Any, TextIO
 from bot.config import QuizConfig
 from bot.render import jsonview, text
 from bot.spec import COMMANDS, leaves
-from storage import LETTERS, Ambiguous, FlagResult, Library, Missing, NoQuestion, Refusal, StateUnavailable
-from storage.study.service import CHAT_DECK_NOTES
+from storage import CHAT_DECK_NOTES, LETTERS, Ambiguous, FlagResult, Library, Missing, NoQuestion, Refusal, StateUnavailable
 
 CONSOLE_GUILD = 0  # disputes made from the console belong to "guild 0"
 

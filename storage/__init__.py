@@ -20,6 +20,7 @@ from importlib import import_module
 from typing import Any
 
 _PUBLIC = {
+    "CHAT_DECK_NOTES": "storage.study.service",
     "Library": "storage.library",
     "Refusal": "storage.library",
     "Ambiguous": "storage.library",

@@ -11,8 +11,7 @@ from discord import app_commands
 from bot.commands.respond import choices, concept_choices, filtered_by_type, in_time, send
 from bot.render import embeds
 from bot.spec import EXPORT
-from storage import Missing
-from storage.study.service import CHAT_DECK_NOTES
+from storage import CHAT_DECK_NOTES, Missing
 
 if TYPE_CHECKING:
     from bot.client import FactBot
