@@ -5,19 +5,22 @@ a clause and runs back at most MAX_LABEL_WORDS words, never across a sentence br
 candidates ending at one clause end the best-scoring (on ties the longest) wins.
 
 The block is read once: its words, their folded content words and which of them open some fact.
-A candidate is weighed only when its first content word opens a fact of the page, so the work per
-block grows with its length, not with its length times the candidates' lengths.
+A label starts at a word whose first content word opens a fact of the page and whose next few
+content words include one of those facts' opening words (CitationResolver.may_open); only those
+starts are weighed, so the work per block grows with its length and its few plausible labels.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
+from itertools import accumulate
 
-from storage.pages.labels import MAX_LABEL_WORDS, CitationResolver
+from storage.pages.labels import BARE_LOOKAHEAD, MAX_LABEL_WORDS, CitationResolver
 from storage.textnorm import STOP_WORDS, fold
 
 _WORD_SPAN = re.compile(r"\S+")
-_WORDS_AND_BOUNDARIES = re.compile(r"[^\W_]+|\x00")  # words as storage.textnorm.words
+_WORD = re.compile(r"[^\W_]+")  # as storage.textnorm.words
 _ABBREVIATION = re.compile(r"^(?:al\.|[A-Z]\.(?:[A-Z]\.)*|e\.g\.|i\.e\.|vs\.|et\.)$")
 
 Found = tuple[int, tuple[int, int, int, float]]  # (first word, (start, end, fact index, score))
@@ -55,29 +58,47 @@ class _BareScan:
 
     def __init__(self, text: str, resolver: CitationResolver, anchors: set[int]) -> None:
         self.text = text
-        self.leads = resolver.by_lead
         self.resolver = resolver
         self.anchors = anchors
-        self.spans = [m.span() for m in _WORD_SPAN.finditer(text)]
-        self.tokens = text.split()  # the same words: str.split and \s agree on what whitespace is
+        self.tokens = text.split()
+        self.starts = _starts(text, self.tokens)
         punctuated = [(i, t) for i, t in enumerate(self.tokens) if t[-1] in ".,;:!?"]
-        self.sentence_ends = {i for i, t in punctuated if t[-1] in ".!?" and not is_abbreviation(t)}
+        self.sentence_ends = [i for i, t in punctuated if t[-1] in ".!?" and not is_abbreviation(t)]
         self.clause_ends = [i for i, t in punctuated if _ends_clause(t)]
         if self.tokens and (not self.clause_ends or self.clause_ends[-1] != len(self.tokens) - 1):
             self.clause_ends.append(len(self.tokens) - 1)  # the block's end ends a clause too
         self._content_words()
+        self.openers = self._openers()
         self._memo: dict[int, Found | None] = {}
 
     def _content_words(self) -> None:
         """Each word's content words, flattened: word i's are content[offsets[i]:offsets[i + 1]]."""
         # Folded in one call, the words joined by NUL (a page never has one): a boundary folding
-        # cannot move, so word i's pieces are exactly what folding that word alone gives.
-        pieces = _WORDS_AND_BOUNDARIES.findall(fold("\x00".join(self.tokens)))
-        kept = [p for p in pieces if p not in STOP_WORDS]
-        boundaries = [i for i, p in enumerate(kept) if p == "\x00"]
-        self.content = [p for p in kept if p != "\x00"]
-        # Before word i come i - 1 boundaries, so its first content word is at boundary - (i - 1).
-        self.offsets = [0, *(at - i for i, at in enumerate(boundaries)), len(self.content)]
+        # cannot move, so word i's piece is exactly what folding that word alone gives.
+        content: list[str] = []
+        offsets: list[int] = []
+        for word in fold("\x00".join(self.tokens)).split("\x00"):
+            offsets.append(len(content))
+            if word.isalnum():  # one piece, as _WORD would find it (most words)
+                if word not in STOP_WORDS:
+                    content.append(word)
+            else:
+                content += [w for w in _WORD.findall(word) if w not in STOP_WORDS]
+        offsets.append(len(content))
+        self.content = content
+        self.offsets = offsets
+
+    def _openers(self) -> list[int]:
+        """The words a label may start at, in order: their first content word (their own, or the
+        next word's when they have none, like "The") opens a fact, and may_open says it may fit."""
+        content, offsets, resolver = self.content, self.offsets, self.resolver
+        leads = resolver.by_lead
+        found: list[int] = []
+        for at, word in enumerate(content):
+            if word in leads and resolver.may_open(word, content[at + 1 : at + 1 + BARE_LOOKAHEAD]):
+                # The words whose first content word is this one: its own, and any before it with none.
+                found += range(bisect_left(offsets, at), bisect_right(offsets, at))
+        return found
 
     def label_ending_at(self, end_word: int) -> Found | None:
         """(first word, (start, end, fact index, score)) of the best label ending at end_word."""
@@ -87,7 +108,7 @@ class _BareScan:
 
     def _find(self, end_word: int) -> Found | None:
         token = self.tokens[end_word]
-        word_end = self.spans[end_word][1]
+        word_end = self.starts[end_word] + len(token)
         if _ends_clause(token):
             end = word_end - 1
         elif word_end == len(self.text):
@@ -96,17 +117,21 @@ class _BareScan:
             return None  # labels end a clause
         best: Found | None = None
         through = self.offsets[end_word + 1]
-        for first in range(end_word, max(0, end_word - MAX_LABEL_WORDS), -1):
-            if first < end_word and first in self.sentence_ends:
-                break  # a label does not run across a sentence break
+        # A label does not run across a sentence break, nor over more than MAX_LABEL_WORDS words.
+        sentence_end = bisect_left(self.sentence_ends, end_word) - 1
+        after = max(end_word - MAX_LABEL_WORDS, self.sentence_ends[sentence_end] if sentence_end >= 0 else 0, 0)
+        lowest = through - MAX_LABEL_WORDS
+        openers = self.openers
+        # Leftwards, so on equal scores the longer (complete) label wins.
+        for at in range(bisect_right(openers, end_word) - 1, -1, -1):
+            first = openers[at]
             begin = self.offsets[first]
-            if through - begin > MAX_LABEL_WORDS:
-                break  # too many words, and longer still further left
-            if begin == through or self.content[begin] not in self.leads or not self._glued(first):
-                continue  # a label opens with the first content word of some fact
-            start = self.spans[first][0]
+            if first <= after or begin < lowest:
+                break
+            if begin == through or not self._glued(first):
+                continue
+            start = self.starts[first]
             index, score = self.resolver.bare_label(self.text[start:end], self.content[begin:through])
-            # Scanning leftwards, so on equal scores the longer (complete) label wins.
             if index is not None and (best is None or score >= best[1][3]):
                 best = (first, (start, end, index, score))
         return best
@@ -120,8 +145,16 @@ class _BareScan:
             return True
         if previous[-1] != ",":
             return False
-        comma_at = self.spans[first - 1][1] - 1
+        comma_at = self.starts[first - 1] + len(previous) - 1
         return comma_at in self.anchors or self.label_ending_at(first - 1) is not None
+
+
+def _starts(text: str, tokens: list[str]) -> list[int]:
+    """Where each of `tokens` (text.split()) starts in `text`."""
+    if sum(map(len, tokens)) + len(tokens) - 1 == len(text):
+        # One character between words and none around them (nearly every block): no regex needed.
+        return list(accumulate((len(t) + 1 for t in tokens[:-1]), initial=0))
+    return [m.start() for m in _WORD_SPAN.finditer(text)]
 
 
 def _ends_clause(token: str) -> bool:

@@ -11,6 +11,7 @@ import re
 
 from rapidfuzz import fuzz, process
 
+from storage.pages.leadwords import lead_words
 from storage.textnorm import STOP_WORDS, first_content_word, fold, words
 
 # A labelled citation resolves when its label is found in a fact closely enough (rapidfuzz score,
@@ -43,6 +44,8 @@ def max_misses(coverage: float) -> list[int]:
 
 
 _MAX_MISSES = max_misses(BARE_COVERAGE)
+# A label's first misses + 1 words after its lead hold one of its fact's words: these many at most.
+BARE_LOOKAHEAD = _MAX_MISSES[MAX_LABEL_WORDS] + 1
 
 
 class CitationResolver:
@@ -55,7 +58,7 @@ class CitationResolver:
         self._positions: dict[int, dict[str, int]] = {}
         self.by_lead: dict[str, list[int]] = {}  # first content word -> facts opening with it
         self._labels: dict[str, tuple[int | None, float]] = {}
-        self._containing: dict[tuple[str, str], set[int]] = {}  # (lead, word) -> facts with both
+        self._sieves: dict[str, dict[str, int]] = {}  # lead -> its facts' words (see _sieve)
         # One regex pass finds every fact's first word (facts are single lines); only the few
         # that open with a stop word ("The ...") are walked word by word.
         for index, lead in enumerate(_LEADS.findall("\n".join(self.folded))):
@@ -127,14 +130,7 @@ class CitationResolver:
         if len(content) > MAX_LABEL_WORDS or len(set(filter(str.isalpha, content))) < 3:
             return None, 0.0
         best: tuple[float, float, int] | None = None
-        # A fact missing at most k of the words has one of the k + 1 after the first, and one of
-        # the last k + 1: facts without them in their text are passed over before being read.
-        misses = _MAX_MISSES[len(content)]
-        lead = content[0]
-        facts = self._containing_any(lead, content[1 : misses + 2])
-        if facts:
-            facts &= self._containing_any(lead, content[-1 - misses :])
-        for index in facts:
+        for index in self._openers(content):
             coverage = self._coverage(index, content)
             if coverage is None:
                 continue
@@ -150,15 +146,41 @@ class CitationResolver:
             return None, 0.0
         return -neg_index, round(coverage * 100, 1)
 
-    def _containing_any(self, lead: str, words_: list[str]) -> set[int]:
-        """The facts opening with `lead` whose text contains one of `words_`."""
-        found: set[int] = set()
-        for word in words_:
-            key = (lead, word)
-            if key not in self._containing:
-                self._containing[key] = {i for i in self.by_lead.get(lead, ()) if word in self._searchable[i]}
-            found |= self._containing[key]
-        return found
+    def may_open(self, lead: str, following: list[str]) -> bool:
+        """False when no bare label opening with `lead` can match a fact, whatever its length.
+
+        `following` are the (up to) BARE_LOOKAHEAD content words after the lead: a label of any
+        length has one of its first few words, after the lead, in its fact's text."""
+        sieve = self._sieve(lead)
+        for word in following:
+            if sieve[word]:
+                return True
+        return False
+
+    def _openers(self, content: list[str]) -> list[int]:
+        """The facts opening with content[0] that may hold all but _MAX_MISSES of `content`: each
+        run of misses + 1 of its words has a word of theirs."""
+        misses = _MAX_MISSES[len(content)]
+        sieve = self._sieve(content[0])
+        run = misses + 1
+        alive = -1  # every fact of the lead
+        # The last run too, overlapping the others: a cheap extra test, often the sharpest.
+        for at in (*range(1, len(content) - misses, run), len(content) - run):
+            found = 0
+            for word in content[at : at + run]:
+                found |= sieve[word]
+            alive &= found
+            if not alive:
+                return []
+        facts = self.by_lead[content[0]]
+        return [facts[bit] for bit in range(len(facts)) if alive >> bit & 1]
+
+    def _sieve(self, lead: str) -> dict[str, int]:
+        """word -> the facts opening with `lead` that may contain it, as bits (bit j: by_lead[lead][j])."""
+        sieve = self._sieves.get(lead)
+        if sieve is None:
+            sieve = self._sieves[lead] = lead_words([self._searchable[i] for i in self.by_lead.get(lead, ())])
+        return sieve
 
     def _positions_of(self, index: int) -> dict[str, int]:
         """Each content word of a fact -> where it first appears among them."""
