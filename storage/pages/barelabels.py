@@ -16,7 +16,7 @@ import re
 from bisect import bisect_left, bisect_right
 from itertools import accumulate
 
-from storage.pages.labels import BARE_LOOKAHEAD, MAX_LABEL_WORDS, CitationResolver
+from storage.pages.labels import MAX_LABEL_WORDS, MIN_LABEL_WORDS, CitationResolver, misses_allowed
 from storage.textnorm import STOP_WORDS, fold
 
 _WORD_SPAN = re.compile(r"\S+")
@@ -94,11 +94,19 @@ class _BareScan:
         content, offsets, resolver = self.content, self.offsets, self.resolver
         leads = resolver.by_lead
         found: list[int] = []
-        for at, word in enumerate(content):
-            if word in leads and resolver.may_open(word, content[at + 1 : at + 1 + BARE_LOOKAHEAD]):
-                # The words whose first content word is this one: its own, and any before it with none.
-                found += range(bisect_left(offsets, at), bisect_right(offsets, at))
+        for at in [at for at, word in enumerate(content) if word in leads]:
+            # The words whose first content word is this one: its own, and any before it with none.
+            first, last = bisect_left(offsets, at), bisect_right(offsets, at)
+            longest = min(self._reach(last - 1) - at, MAX_LABEL_WORDS)
+            if longest >= MIN_LABEL_WORDS and resolver.may_open(content[at], content[at + 1 : at + 2 + misses_allowed(longest)]):
+                found += range(first, last)
         return found
+
+    def _reach(self, first: int) -> int:
+        """How far (content[:reach]) a label starting at word `first` may run: to its sentence's last clause end."""
+        sentence = bisect_left(self.sentence_ends, first)
+        stop = self.sentence_ends[sentence] if sentence < len(self.sentence_ends) else len(self.tokens) - 1
+        return self.offsets[self.clause_ends[bisect_right(self.clause_ends, stop) - 1] + 1]
 
     def label_ending_at(self, end_word: int) -> Found | None:
         """(first word, (start, end, fact index, score)) of the best label ending at end_word."""

@@ -11,7 +11,7 @@ import re
 
 from rapidfuzz import fuzz, process
 
-from storage.pages.leadwords import lead_words
+from storage.pages.leadwords import LeadWords
 from storage.textnorm import STOP_WORDS, first_content_word, fold, words
 
 # A labelled citation resolves when its label is found in a fact closely enough (rapidfuzz score,
@@ -36,16 +36,22 @@ def content_words(text: str) -> list[str]:
     return [w for w in words(text) if w not in STOP_WORDS]
 
 
+MIN_LABEL_WORDS = 3  # a label says something: this many distinct words at least (see bare_label)
+
+
 # The most words a bare label of n content words may miss in its fact (computed as the coverage
-# test computes it, so the shortcut never disagrees with it).
+# test computes it, so the shortcuts built on it never disagree with it).
 def max_misses(coverage: float) -> list[int]:
     """For each label length n, the most of its words a fact may lack at this coverage."""
     return [0] + [max(m for m in range(n + 1) if (n - m) / n >= coverage) for n in range(1, MAX_LABEL_WORDS + 1)]
 
 
 _MAX_MISSES = max_misses(BARE_COVERAGE)
-# A label's first misses + 1 words after its lead hold one of its fact's words: these many at most.
-BARE_LOOKAHEAD = _MAX_MISSES[MAX_LABEL_WORDS] + 1
+
+
+def misses_allowed(words: int) -> int:
+    """The most words a bare label of `words` content words may miss in its fact (never more for fewer words)."""
+    return _MAX_MISSES[words]
 
 
 class CitationResolver:
@@ -58,7 +64,7 @@ class CitationResolver:
         self._positions: dict[int, dict[str, int]] = {}
         self.by_lead: dict[str, list[int]] = {}  # first content word -> facts opening with it
         self._labels: dict[str, tuple[int | None, float]] = {}
-        self._sieves: dict[str, dict[str, int]] = {}  # lead -> its facts' words (see _sieve)
+        self._sieves: dict[str, LeadWords] = {}  # lead -> its facts' words (see _sieve)
         # One regex pass finds every fact's first word (facts are single lines); only the few
         # that open with a stop word ("The ...") are walked word by word.
         for index, lead in enumerate(_LEADS.findall("\n".join(self.folded))):
@@ -127,7 +133,7 @@ class CitationResolver:
         if lowercase and candidate != candidate.lower():
             return None, 0.0  # "neuroplasticity Neuroplasticity as ...": the label starts at the capital
         # A label says something: three distinct words, not a bare name like "2R,6R-HNK (HNK)".
-        if len(content) > MAX_LABEL_WORDS or len(set(filter(str.isalpha, content))) < 3:
+        if len(content) > MAX_LABEL_WORDS or len(set(filter(str.isalpha, content))) < MIN_LABEL_WORDS:
             return None, 0.0
         best: tuple[float, float, int] | None = None
         for index in self._openers(content):
@@ -149,37 +155,33 @@ class CitationResolver:
     def may_open(self, lead: str, following: list[str]) -> bool:
         """False when no bare label opening with `lead` can match a fact, whatever its length.
 
-        `following` are the (up to) BARE_LOOKAHEAD content words after the lead: a label of any
-        length has one of its first few words, after the lead, in its fact's text."""
-        sieve = self._sieve(lead)
-        for word in following:
-            if sieve[word]:
-                return True
-        return False
+        `following` are the misses_allowed(n) + 1 content words after the lead, n the longest the label
+        may be: one of them is in its fact's text (the first of the runs _openers tests)."""
+        return self._sieve(lead).any_of(following)
 
     def _openers(self, content: list[str]) -> list[int]:
         """The facts opening with content[0] that may hold all but _MAX_MISSES of `content`: each
         run of misses + 1 of its words has a word of theirs."""
         misses = _MAX_MISSES[len(content)]
-        sieve = self._sieve(content[0])
+        near = self._sieve(content[0])
         run = misses + 1
         alive = -1  # every fact of the lead
         # The last run too, overlapping the others: a cheap extra test, often the sharpest.
         for at in (*range(1, len(content) - misses, run), len(content) - run):
             found = 0
             for word in content[at : at + run]:
-                found |= sieve[word]
+                found |= near[word]
             alive &= found
             if not alive:
                 return []
         facts = self.by_lead[content[0]]
         return [facts[bit] for bit in range(len(facts)) if alive >> bit & 1]
 
-    def _sieve(self, lead: str) -> dict[str, int]:
-        """word -> the facts opening with `lead` that may contain it, as bits (bit j: by_lead[lead][j])."""
+    def _sieve(self, lead: str) -> LeadWords:
+        """The facts opening with `lead`, to ask which may contain a word (bit j: by_lead[lead][j])."""
         sieve = self._sieves.get(lead)
         if sieve is None:
-            sieve = self._sieves[lead] = lead_words([self._searchable[i] for i in self.by_lead.get(lead, ())])
+            sieve = self._sieves[lead] = LeadWords([self._searchable[i] for i in self.by_lead.get(lead, ())])
         return sieve
 
     def _positions_of(self, index: int) -> dict[str, int]:

@@ -2,7 +2,8 @@
 
 A sieve, not a judge: it may name a fact that lacks the word (it finds the word as a substring of
 the fact's folded text, or anywhere in the fact, not only near its start) but never misses one
-that has it; CitationResolver._coverage decides.
+that has it; CitationResolver._coverage decides. Nothing is read before it is needed: most leads
+are asked about only once or twice, and most of the words asked about are in none of the facts.
 """
 
 from __future__ import annotations
@@ -10,44 +11,48 @@ from __future__ import annotations
 import re
 
 _WORDS_AND_BREAKS = re.compile(r"[^\W_]+|\n")  # words as storage.textnorm.words; a break between facts
-MANY_FACTS = 12  # a lead with more facts than this has its words indexed at once
+MANY_FACTS = 12  # a lead opening more facts has their words read all at once when first asked
 
 
-def lead_words(texts: list[str]) -> dict[str, int]:
-    """word -> the facts (bit j: texts[j], folded fact texts) that may contain it; absent words give 0."""
-    if len(texts) > MANY_FACTS:
-        return _Indexed(texts)
-    return _Searched(texts)
-
-
-class _Indexed(dict[str, int]):
-    """Every word of the facts read in one pass: cheaper than searching for each word when a lead
-    opens many facts (such a lead is met often, and with many different words after it)."""
-
-    def __init__(self, texts: list[str]) -> None:
-        super().__init__()
-        bit = 1
-        for word in _WORDS_AND_BREAKS.findall("\n".join(texts)):
-            if word == "\n":
-                bit <<= 1
-            else:
-                self[word] = self.get(word, 0) | bit
-
-    def __missing__(self, word: str) -> int:
-        return 0
-
-
-class _Searched(dict[str, int]):
-    """Each word looked for in the few facts when first asked about."""
+class LeadWords(dict[str, int]):
+    """word -> the facts (texts[j], folded) that may contain it, as bits (bit j); absent words give 0."""
 
     def __init__(self, texts: list[str]) -> None:
         super().__init__()
         self.texts = texts
+        self.text = "\n".join(texts)
+        self._read = False
+
+    def any_of(self, words: list[str]) -> bool:
+        """True when some fact may contain one of `words` (one search of all their text each)."""
+        text = self.text
+        for word in words:
+            if word in text:
+                return True
+        return False
 
     def __missing__(self, word: str) -> int:
+        if len(self.texts) > MANY_FACTS:
+            # A lead opening many facts is met often, with many different words after it.
+            if not self._read:
+                self._read = True
+                self._read_all()
+                if word in self:
+                    return self[word]
+            self[word] = 0
+            return 0
         bits = 0
-        for bit, text in enumerate(self.texts):
-            if word in text:
-                bits |= 1 << bit
+        if word in self.text:
+            for bit, text in enumerate(self.texts):
+                if word in text:
+                    bits |= 1 << bit
         self[word] = bits
         return bits
+
+    def _read_all(self) -> None:
+        bit = 1
+        for word in _WORDS_AND_BREAKS.findall(self.text):
+            if word == "\n":
+                bit <<= 1
+            else:
+                self[word] = self.get(word, 0) | bit
