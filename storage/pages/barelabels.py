@@ -21,6 +21,7 @@ from storage.textnorm import STOP_WORDS, fold
 
 _WORD_SPAN = re.compile(r"\S+")
 _WORD = re.compile(r"[^\W_]+")  # as storage.textnorm.words
+_AROUND_WORDS = ".,;:()'\""  # punctuation often around a word, never part of one
 _ABBREVIATION = re.compile(r"^(?:al\.|[A-Z]\.(?:[A-Z]\.)*|e\.g\.|i\.e\.|vs\.|et\.)$")
 
 Found = tuple[int, tuple[int, int, int, float]]  # (first word, (start, end, fact index, score))
@@ -79,11 +80,13 @@ class _BareScan:
         offsets: list[int] = []
         for word in fold("\x00".join(self.tokens)).split("\x00"):
             offsets.append(len(content))
-            if word.isalnum():  # one piece, as _WORD would find it (most words)
-                if word not in STOP_WORDS:
-                    content.append(word)
-            else:
-                content += [w for w in _WORD.findall(word) if w not in STOP_WORDS]
+            if not word.isalnum():  # else it is one piece, as _WORD would find it (most words are)
+                word = word.strip(_AROUND_WORDS)
+                if not word.isalnum():
+                    content += [w for w in _WORD.findall(word) if w not in STOP_WORDS]
+                    continue
+            if word not in STOP_WORDS:
+                content.append(word)
         offsets.append(len(content))
         self.content = content
         self.offsets = offsets
