@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from itertools import accumulate
+from itertools import accumulate, repeat
+from operator import add
 
 from storage.pages.labels import MAX_LABEL_WORDS, MIN_LABEL_WORDS, CitationResolver, misses_allowed
 from storage.textnorm import STOP_WORDS, fold
@@ -64,8 +65,10 @@ class _BareScan:
         self.tokens = text.split()
         self.starts = _starts(text, self.tokens)
         punctuated = [(i, t) for i, t in enumerate(self.tokens) if t[-1] in ".,;:!?"]
-        self.sentence_ends = [i for i, t in punctuated if t[-1] in ".!?" and not is_abbreviation(t)]
-        self.clause_ends = [i for i, t in punctuated if _ends_clause(t)]
+        # Marks that end something: all but the periods of abbreviations ("al.", "e.g.").
+        breaks = [(i, t) for i, t in punctuated if t[-1] in ",;:" or not is_abbreviation(t)]
+        self.sentence_ends = [i for i, t in breaks if t[-1] in ".!?"]
+        self.clause_ends = [i for i, t in breaks if t[-1] in ".,;:" and not t.endswith("...")]
         if self.tokens and (not self.clause_ends or self.clause_ends[-1] != len(self.tokens) - 1):
             self.clause_ends.append(len(self.tokens) - 1)  # the block's end ends a clause too
         self._content_words()
@@ -118,6 +121,10 @@ class _BareScan:
         return self._memo[end_word]
 
     def _find(self, end_word: int) -> Found | None:
+        openers = self.openers
+        nearest = bisect_right(openers, end_word) - 1
+        if nearest < 0 or openers[nearest] <= end_word - MAX_LABEL_WORDS:
+            return None  # no label can start close enough (most clauses)
         token = self.tokens[end_word]
         word_end = self.starts[end_word] + len(token)
         if _ends_clause(token):
@@ -132,9 +139,8 @@ class _BareScan:
         sentence_end = bisect_left(self.sentence_ends, end_word) - 1
         after = max(end_word - MAX_LABEL_WORDS, self.sentence_ends[sentence_end] if sentence_end >= 0 else 0, 0)
         lowest = through - MAX_LABEL_WORDS
-        openers = self.openers
         # Leftwards, so on equal scores the longer (complete) label wins.
-        for at in range(bisect_right(openers, end_word) - 1, -1, -1):
+        for at in range(nearest, -1, -1):
             first = openers[at]
             begin = self.offsets[first]
             if first <= after or begin < lowest:
@@ -164,7 +170,7 @@ def _starts(text: str, tokens: list[str]) -> list[int]:
     """Where each of `tokens` (text.split()) starts in `text`."""
     if sum(map(len, tokens)) + len(tokens) - 1 == len(text):
         # One character between words and none around them (nearly every block): no regex needed.
-        return list(accumulate((len(t) + 1 for t in tokens[:-1]), initial=0))
+        return list(accumulate(map(add, map(len, tokens[:-1]), repeat(1)), initial=0))
     return [m.start() for m in _WORD_SPAN.finditer(text)]
 
 

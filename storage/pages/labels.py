@@ -12,7 +12,7 @@ import re
 from rapidfuzz import fuzz, process
 
 from storage.pages.leadwords import LeadWords
-from storage.textnorm import STOP_WORDS, first_content_word, fold, words
+from storage.textnorm import STOP_WORDS, first_content_word, fold, words, words_of_folded
 
 # A labelled citation resolves when its label is found in a fact closely enough (rapidfuzz score,
 # 0-100) and says the same words: a label whose fact was deleted can still score 80 against a
@@ -27,7 +27,6 @@ MAX_LABEL_WORDS = 30
 EXTRACT_LIMIT = 5  # facts a labelled citation's fuzzy match reranks
 BARE_WINDOW_EXTRA = 5  # a bare label's words are looked for in its fact's first len(label) + this words
 
-_WORD = re.compile(r"[^\W_]+")  # as storage.textnorm.words
 _LEADS = re.compile(r"^[^\w\n]*([^\W_]*)", re.MULTILINE)  # the first word of each line, possibly empty
 
 
@@ -188,7 +187,7 @@ class CitationResolver:
         """Each content word of a fact -> where it first appears among them."""
         positions = self._positions.get(index)
         if positions is None:
-            words_ = [w for w in _WORD.findall(self._searchable[index]) if w not in STOP_WORDS]
+            words_ = [w for w in words_of_folded(self._searchable[index]) if w not in STOP_WORDS]
             # Reversed, so the first position of a repeated word is the one kept.
             positions = self._positions[index] = {w: i for i, w in reversed(list(enumerate(words_)))}
         return positions

@@ -8,9 +8,8 @@ are asked about only once or twice, and most of the words asked about are in non
 
 from __future__ import annotations
 
-import re
+from storage.textnorm import words_of_folded
 
-_WORDS_AND_BREAKS = re.compile(r"[^\W_]+|\n")  # words as storage.textnorm.words; a break between facts
 MANY_FACTS = 12  # a lead opening more facts has their words read all at once when first asked
 
 
@@ -50,9 +49,6 @@ class LeadWords(dict[str, int]):
         return bits
 
     def _read_all(self) -> None:
-        bit = 1
-        for word in _WORDS_AND_BREAKS.findall(self.text):
-            if word == "\n":
-                bit <<= 1
-            else:
-                self[word] = self.get(word, 0) | bit
+        for bit, text in enumerate(self.texts):
+            for word in words_of_folded(text):
+                self[word] = self.get(word, 0) | 1 << bit
