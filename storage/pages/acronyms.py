@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
+from itertools import accumulate, repeat
+from operator import add
 
 from storage.textnorm import STOP_WORDS, words
 
@@ -14,17 +17,22 @@ _PARTS = re.compile(r"[^\W_]+")
 def find_acronyms(texts: Iterable[str]) -> set[tuple[str, str]]:
     """(short, long) pairs, both folded, defined anywhere in `texts`."""
     found: set[tuple[str, str]] = set()
-    for text in texts:
-        for match in _PAREN.finditer(text):
-            short = match["short"]
-            letters = [c.lower() for c in short if c.isalnum()]
-            if sum(c.isupper() for c in short) < 2:
-                continue
-            window = min(len(letters) + 5, len(letters) * 2)
-            before = text[: match.start()].rsplit(maxsplit=window)[-window:]
-            long = long_form(letters, before)
-            if long:
-                found.add(("".join(letters), " ".join(words(long))))
+    # One search of all the texts joined (a match cannot span two: none holds a line break),
+    # each match then read in its own text, which begins at the nearest start before it.
+    texts = list(texts)
+    joined = "\n".join(texts)
+    starts = list(accumulate(map(add, map(len, texts[:-1]), repeat(1)), initial=0))
+    for match in _PAREN.finditer(joined):
+        short = match["short"]
+        if sum(c.isupper() for c in short) < 2:
+            continue
+        letters = [c.lower() for c in short if c.isalnum()]
+        window = min(len(letters) + 5, len(letters) * 2)
+        text_start = starts[bisect_right(starts, match.start()) - 1]
+        before = joined[text_start : match.start()].rsplit(maxsplit=window)[-window:]
+        long = long_form(letters, before)
+        if long:
+            found.add(("".join(letters), " ".join(words(long))))
     return found
 
 
@@ -49,6 +57,8 @@ def long_form(letters: list[str], before: list[str]) -> str | None:
         key = (_initials(letters, text), -len(candidate), text)
         if best is None or key[:2] > best[:2]:
             best = key
+            if key[0] == len(letters):
+                break  # every letter an initial: only a longer form would follow, and that ranks lower
     return best[2] if best and len(best[2]) > len(letters) else None
 
 

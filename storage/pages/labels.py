@@ -27,7 +27,8 @@ MAX_LABEL_WORDS = 30
 EXTRACT_LIMIT = 5  # facts a labelled citation's fuzzy match reranks
 BARE_WINDOW_EXTRA = 5  # a bare label's words are looked for in its fact's first len(label) + this words
 
-_LEADS = re.compile(r"^[^\w\n]*([^\W_]*)", re.MULTILINE)  # the first word of each line, possibly empty
+# A fact's first word (possibly empty: then it opens with "_") and its second, if any.
+_LEADS = re.compile(r"[^\w\n]*([^\W_]*)(?:(?:[^\w\n]|_)+([^\W_]+))?")
 
 
 def content_words(text: str) -> list[str]:
@@ -64,11 +65,11 @@ class CitationResolver:
         self.by_lead: dict[str, list[int]] = {}  # first content word -> facts opening with it
         self._labels: dict[str, tuple[int | None, float]] = {}
         self._sieves: dict[str, LeadWords] = {}  # lead -> its facts' words (see _sieve)
-        # One regex pass finds every fact's first word (facts are single lines); only the few
-        # that open with a stop word ("The ...") are walked word by word.
-        for index, lead in enumerate(_LEADS.findall("\n".join(self.folded))):
+        # One anchored match per fact reads its first two words; only the few that open with two
+        # stop words ("In a ...") are walked word by word.
+        for index, (lead, second) in enumerate(match.groups() for match in map(_LEADS.match, self.folded)):
             if not lead or lead in STOP_WORDS:
-                lead = first_content_word(self.folded[index])
+                lead = second if lead and second and second not in STOP_WORDS else first_content_word(self.folded[index])
             if lead:
                 self.by_lead.setdefault(lead, []).append(index)
 
