@@ -121,28 +121,30 @@ class _BareScan:
         return self._memo[end_word]
 
     def _find(self, end_word: int) -> Found | None:
+        # A label does not run across a sentence break, nor over more than MAX_LABEL_WORDS words.
         openers = self.openers
         nearest = bisect_right(openers, end_word) - 1
-        if nearest < 0 or openers[nearest] <= end_word - MAX_LABEL_WORDS:
+        sentence = bisect_left(self.sentence_ends, end_word) - 1
+        after = max(end_word - MAX_LABEL_WORDS, self.sentence_ends[sentence] if sentence >= 0 else 0)
+        if nearest < 0 or openers[nearest] <= after:
             return None  # no label can start close enough (most clauses)
         token = self.tokens[end_word]
         word_end = self.starts[end_word] + len(token)
-        if _ends_clause(token):
+        # Every end asked about ends a clause (see clause_ends), but perhaps the block's last word.
+        if end_word < len(self.tokens) - 1 or _ends_clause(token):
             end = word_end - 1
         elif word_end == len(self.text):
             end = word_end
         else:
             return None  # labels end a clause
         best: Found | None = None
-        through = self.offsets[end_word + 1]
-        # A label does not run across a sentence break, nor over more than MAX_LABEL_WORDS words.
-        sentence_end = bisect_left(self.sentence_ends, end_word) - 1
-        after = max(end_word - MAX_LABEL_WORDS, self.sentence_ends[sentence_end] if sentence_end >= 0 else 0, 0)
+        offsets = self.offsets
+        through = offsets[end_word + 1]
         lowest = through - MAX_LABEL_WORDS
         # Leftwards, so on equal scores the longer (complete) label wins.
         for at in range(nearest, -1, -1):
             first = openers[at]
-            begin = self.offsets[first]
+            begin = offsets[first]
             if first <= after or begin < lowest:
                 break
             if begin == through or not self._glued(first):

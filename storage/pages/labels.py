@@ -190,7 +190,7 @@ class CitationResolver:
         if positions is None:
             words_ = [w for w in words_of_folded(self._searchable[index]) if w not in STOP_WORDS]
             # Reversed, so the first position of a repeated word is the one kept.
-            positions = self._positions[index] = {w: i for i, w in reversed(list(enumerate(words_)))}
+            positions = self._positions[index] = dict(zip(reversed(words_), range(len(words_) - 1, -1, -1)))
         return positions
 
     def _coverage(self, index: int, content: list[str]) -> float | None:

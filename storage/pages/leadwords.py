@@ -50,5 +50,6 @@ class LeadWords(dict[str, int]):
 
     def _read_all(self) -> None:
         for bit, text in enumerate(self.texts):
+            mask = 1 << bit
             for word in words_of_folded(text):
-                self[word] = self.get(word, 0) | 1 << bit
+                self[word] = self.get(word, 0) | mask
