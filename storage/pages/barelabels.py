@@ -74,6 +74,7 @@ class _BareScan:
         self._content_words()
         self.openers = self._openers()
         self._memo: dict[int, Found | None] = {}
+        self._matches: dict[tuple[int, int], list[tuple[int, float]]] = {}  # (begin, through) -> bare_matches
 
     def _content_words(self) -> None:
         """Each word's content words, flattened: word i's are content[offsets[i]:offsets[i + 1]]."""
@@ -147,10 +148,18 @@ class _BareScan:
             begin = offsets[first]
             if first <= after or begin < lowest:
                 break
-            if begin == through or not self._glued(first):
-                continue
+            if through - begin < MIN_LABEL_WORDS or not self._glued(first):
+                continue  # (bare_label would turn down a label of fewer words)
             start = self.starts[first]
-            index, score = self.resolver.bare_label(self.text[start:end], self.content[begin:through])
+            candidate = self.text[start:end]
+            if candidate[:1].islower() and candidate != candidate.lower():
+                continue  # bare_label would turn it down: the label starts at its capital, further right
+            matches = self._matches.get((begin, through))
+            if matches is None:
+                matches = self._matches[begin, through] = self.resolver.bare_matches(self.content[begin:through])
+            if not matches:
+                continue
+            index, score = self.resolver.best_bare(candidate, matches)
             if index is not None and (best is None or score >= best[1][3]):
                 best = (first, (start, end, index, score))
         return best

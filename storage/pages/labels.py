@@ -129,17 +129,29 @@ class CitationResolver:
         """The fact a bare label names, if it matches one fact's opening reliably.
 
         `content` is content_words(candidate), which the caller has read already."""
-        lowercase = candidate[:1].islower()
-        if lowercase and candidate != candidate.lower():
+        if candidate[:1].islower() and candidate != candidate.lower():
             return None, 0.0  # "neuroplasticity Neuroplasticity as ...": the label starts at the capital
+        return self.best_bare(candidate, self.bare_matches(content))
+
+    def bare_matches(self, content: list[str]) -> list[tuple[int, float]]:
+        """(fact, coverage) of each fact whose opening holds enough of a bare label's content words.
+
+        The part of bare_label that depends on the words alone: labels that differ only in their
+        stop words ("The Montreal model ...", "Montreal model ...") share it."""
         # A label says something: three distinct words, not a bare name like "2R,6R-HNK (HNK)".
         if len(content) > MAX_LABEL_WORDS or len(set(filter(str.isalpha, content))) < MIN_LABEL_WORDS:
-            return None, 0.0
-        best: tuple[float, float, int] | None = None
+            return []
+        found = []
         for index in self._openers(content):
             coverage = self._coverage(index, content)
-            if coverage is None:
-                continue
+            if coverage is not None:
+                found.append((index, coverage))
+        return found
+
+    def best_bare(self, candidate: str, matches: list[tuple[int, float]]) -> tuple[int | None, float]:
+        """bare_label of `candidate` (not in mixed case), given its bare_matches."""
+        best: tuple[float, float, int] | None = None
+        for index, coverage in matches:
             prefix = fuzz.ratio(fold(candidate), self.folded[index][: len(candidate)])
             key = (coverage, prefix, -index)
             if best is None or key > best:
@@ -148,7 +160,7 @@ class CitationResolver:
             return None, 0.0
         coverage, prefix, neg_index = best
         # Lowercase text is usually the sentence itself; only a near-verbatim opening counts.
-        if lowercase and prefix < BARE_PREFIX_RATIO:
+        if candidate[:1].islower() and prefix < BARE_PREFIX_RATIO:
             return None, 0.0
         return -neg_index, round(coverage * 100, 1)
 
@@ -166,8 +178,9 @@ class CitationResolver:
         near = self._sieve(content[0])
         run = misses + 1
         alive = -1  # every fact of the lead
-        # The last run too, overlapping the others: a cheap extra test, often the sharpest.
-        for at in (*range(1, len(content) - misses, run), len(content) - run):
+        # The last run first, overlapping the others: the words a label ends with are the sharpest
+        # test (a sentence's words before a comma are seldom a fact's).
+        for at in (len(content) - run, *range(1, len(content) - misses, run)):
             found = 0
             for word in content[at : at + run]:
                 found |= near[word]
