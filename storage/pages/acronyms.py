@@ -24,7 +24,7 @@ def find_acronyms(texts: Iterable[str]) -> set[tuple[str, str]]:
     starts = list(accumulate(map(add, map(len, texts[:-1]), repeat(1)), initial=0))
     for match in _PAREN.finditer(joined):
         short = match["short"]
-        if sum(c.isupper() for c in short) < 2:
+        if sum(map(str.isupper, short)) < 2:
             continue
         letters = [c.lower() for c in short if c.isalnum()]
         window = min(len(letters) + 5, len(letters) * 2)
@@ -44,14 +44,21 @@ def long_form(letters: list[str], before: list[str]) -> str | None:
     """
     best: tuple[int, int, str] | None = None
     for start in range(len(before) - 1, -1, -1):
-        candidate = before[start:]
-        if letters[0] not in candidate[0].lower():
+        first = before[start].lower()
+        if letters[0] not in first:
             continue
         # The long form opens at a word part: "3,4-methylenedioxymethamphetamine" opens at "m".
-        opening = next((p for p in _PARTS.finditer(candidate[0].lower()) if p.group()[0] == letters[0]), None)
-        if opening is None or opening.group() in STOP_WORDS:
+        if first[0] == letters[0] and first.isalnum():
+            opening, at = first, 0  # the whole word (most words): what the search below finds
+        else:
+            part = next((p for p in _PARTS.finditer(first) if p.group()[0] == letters[0]), None)
+            if part is None:
+                continue
+            opening, at = part.group(), part.start()
+        if opening in STOP_WORDS:
             continue
-        text = " ".join(candidate)[opening.start() :].strip(" ,;:\"'")
+        candidate = before[start:]
+        text = " ".join(candidate)[at:].strip(" ,;:\"'")
         if not _spells(letters, text.lower()):
             continue
         key = (_initials(letters, text), -len(candidate), text)

@@ -98,22 +98,26 @@ class _BareScan:
     def _openers(self) -> list[int]:
         """The words a label may start at, in order: their first content word (their own, or the
         next word's when they have none, like "The") opens a fact, and may_open says it may fit."""
-        content, offsets, resolver = self.content, self.offsets, self.resolver
+        content, offsets, resolver, sentence_ends = self.content, self.offsets, self.resolver, self.sentence_ends
         leads = resolver.by_lead
+        reaches = self._reaches()
         found: list[int] = []
         for at in [at for at, word in enumerate(content) if word in leads]:
             # The words whose first content word is this one: its own, and any before it with none.
             first, last = bisect_left(offsets, at), bisect_right(offsets, at)
-            longest = min(self._reach(last - 1) - at, MAX_LABEL_WORDS)
+            longest = min(reaches[bisect_left(sentence_ends, last - 1)] - at, MAX_LABEL_WORDS)
             if longest >= MIN_LABEL_WORDS and resolver.may_open(content[at], content[at + 1 : at + 2 + misses_allowed(longest)]):
                 found += range(first, last)
         return found
 
-    def _reach(self, first: int) -> int:
-        """How far (content[:reach]) a label starting at word `first` may run: to its sentence's last clause end."""
-        sentence = bisect_left(self.sentence_ends, first)
-        stop = self.sentence_ends[sentence] if sentence < len(self.sentence_ends) else len(self.tokens) - 1
-        return self.offsets[self.clause_ends[bisect_right(self.clause_ends, stop) - 1] + 1]
+    def _reaches(self) -> list[int]:
+        """For each sentence (the words up to sentence_ends[i], and after the last), how far
+        (content[:reach]) a label in it may run: to its last clause end."""
+        last = len(self.tokens) - 1
+        return [
+            self.offsets[self.clause_ends[bisect_right(self.clause_ends, stop) - 1] + 1]
+            for stop in (*self.sentence_ends, last)
+        ]
 
     def label_ending_at(self, end_word: int) -> Found | None:
         """(first word, (start, end, fact index, score)) of the best label ending at end_word."""
