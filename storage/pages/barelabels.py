@@ -113,10 +113,11 @@ class _BareScan:
     def _reaches(self) -> list[int]:
         """For each sentence (the words up to sentence_ends[i], and after the last), how far
         (content[:reach]) a label in it may run: to its last clause end."""
-        last = len(self.tokens) - 1
+        if not self.tokens:
+            return []
         return [
             self.offsets[self.clause_ends[bisect_right(self.clause_ends, stop) - 1] + 1]
-            for stop in (*self.sentence_ends, last)
+            for stop in (*self.sentence_ends, len(self.tokens) - 1)
         ]
 
     def label_ending_at(self, end_word: int) -> Found | None:
