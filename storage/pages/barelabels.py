@@ -4,10 +4,15 @@
 a clause and runs back at most MAX_LABEL_WORDS words, never across a sentence break; of the
 candidates ending at one clause end the best-scoring (on ties the longest) wins.
 
-The block is read once: its words, their folded content words and which of them open some fact.
-A label starts at a word whose first content word opens a fact of the page and whose next few
-content words include one of those facts' opening words (CitationResolver.may_open); only those
-starts are weighed, so the work per block grows with its length and its few plausible labels.
+The block is read once: its words, where they start, their folded content words and its clause
+and sentence ends. Then the words a label may start at are picked once for all clause ends: their
+first content word opens a fact, and one of the next few content words (as many as a label
+running to the sentence's last clause end could miss, plus one) is in those facts' text
+(CitationResolver.may_open). A clause end weighs only the starts within its reach; each candidate
+is turned down as early and cheaply as bare_label would turn it down (too few words, mixed case),
+and the part of bare_label that depends on the words alone (bare_matches) is shared by candidates
+that differ only in leading stop words. Every shortcut only skips candidates bare_label would
+reject, so the labels found are exactly those a candidate-by-candidate scan finds.
 """
 
 from __future__ import annotations
@@ -98,15 +103,17 @@ class _BareScan:
     def _openers(self) -> list[int]:
         """The words a label may start at, in order: their first content word (their own, or the
         next word's when they have none, like "The") opens a fact, and may_open says it may fit."""
-        content, offsets, resolver, sentence_ends = self.content, self.offsets, self.resolver, self.sentence_ends
+        content, offsets, resolver = self.content, self.offsets, self.resolver
         leads = resolver.by_lead
         reaches = self._reaches()
         found: list[int] = []
         for at in [at for at, word in enumerate(content) if word in leads]:
             # The words whose first content word is this one: its own, and any before it with none.
             first, last = bisect_left(offsets, at), bisect_right(offsets, at)
-            longest = min(reaches[bisect_left(sentence_ends, last - 1)] - at, MAX_LABEL_WORDS)
-            if longest >= MIN_LABEL_WORDS and resolver.may_open(content[at], content[at + 1 : at + 2 + misses_allowed(longest)]):
+            longest = min(reaches[bisect_left(self.sentence_ends, last - 1)] - at, MAX_LABEL_WORDS)
+            if longest < MIN_LABEL_WORDS:
+                continue
+            if resolver.may_open(content[at], content[at + 1 : at + 2 + misses_allowed(longest)]):
                 found += range(first, last)
         return found
 
@@ -153,15 +160,18 @@ class _BareScan:
             begin = offsets[first]
             if first <= after or begin < lowest:
                 break
+            # Turned down here as bare_label would: too few words, or mixed case (the label starts
+            # at its capital, further right).
             if through - begin < MIN_LABEL_WORDS or not self._glued(first):
-                continue  # (bare_label would turn down a label of fewer words)
+                continue
             start = self.starts[first]
             candidate = self.text[start:end]
             if candidate[:1].islower() and candidate != candidate.lower():
-                continue  # bare_label would turn it down: the label starts at its capital, further right
+                continue
             matches = self._matches.get((begin, through))
             if matches is None:
-                matches = self._matches[begin, through] = self.resolver.bare_matches(self.content[begin:through])
+                matches = self.resolver.bare_matches(self.content[begin:through])
+                self._matches[begin, through] = matches
             if not matches:
                 continue
             index, score = self.resolver.best_bare(candidate, matches)

@@ -2,7 +2,9 @@
 
 Both look at the facts that open with the label's first content word (a labelled citation falls
 back to every fact), found through an index built once per page, so rapidfuzz compares a label
-with a few facts, not with all of them.
+with a few facts, not with all of them. For a bare label those facts are first sieved by word
+(storage.pages.leadwords): a fact may lack at most misses_allowed(n) of its n words, so each run of
+that many plus one words must hold a word of the fact; only the facts left are scored.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ _MAX_MISSES = max_misses(BARE_COVERAGE)
 
 
 def misses_allowed(words: int) -> int:
-    """The most words a bare label of `words` content words may miss in its fact (never more for fewer words)."""
+    """The most words a bare label of `words` content words may miss in its fact (no more for fewer)."""
     return _MAX_MISSES[words]
 
 
@@ -69,7 +71,10 @@ class CitationResolver:
         # stop words ("In a ...") are walked word by word.
         for index, (lead, second) in enumerate(match.groups() for match in map(_LEADS.match, self.folded)):
             if not lead or lead in STOP_WORDS:
-                lead = second if lead and second and second not in STOP_WORDS else first_content_word(self.folded[index])
+                if lead and second and second not in STOP_WORDS:
+                    lead = second
+                else:
+                    lead = first_content_word(self.folded[index])
             if lead:
                 self.by_lead.setdefault(lead, []).append(index)
 

@@ -1,9 +1,10 @@
 """Which of the facts opening with one word contain another: the sieve of the bare-label search.
 
-A sieve, not a judge: it may name a fact that lacks the word (it finds the word as a substring of
-the fact's folded text, or anywhere in the fact, not only near its start) but never misses one
-that has it; CitationResolver._coverage decides. Nothing is read before it is needed: most leads
-are asked about only once or twice, and most of the words asked about are in none of the facts.
+A sieve, not a judge: it may name a fact that lacks the word (a few facts are searched for it as
+a substring of their folded text; the words of many are read whole, not only near their start)
+but never misses one that has it; CitationResolver._coverage decides. Nothing is read before it
+is needed: most leads are asked about only once or twice, and most of the words asked about are
+in none of the facts, which one search of all their text at once says.
 """
 
 from __future__ import annotations
