@@ -48,8 +48,10 @@ def long_form(letters: list[str], before: list[str]) -> str | None:
         if letters[0] not in first:
             continue
         # The long form opens at a word part: "3,4-methylenedioxymethamphetamine" opens at "m".
-        if first[0] == letters[0] and first.isalnum():
-            opening, at = first, 0  # the whole word (most words): what the search below finds
+        if first.isalnum():  # one part, the whole word (most words): what the search below finds
+            if first[0] != letters[0]:
+                continue
+            opening, at = first, 0
         else:
             part = next((p for p in _PARTS.finditer(first) if p.group()[0] == letters[0]), None)
             if part is None:

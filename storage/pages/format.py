@@ -207,7 +207,7 @@ class _Reader:
             if fact:
                 if not sources:
                     raise self.fail(line, "a fact comes before any source header")
-                fact_type, text = fact.group("type", "text")
+                fact_type, text = fact.groups()  # ("type", "text"), the pattern's only groups
                 facts.append(FactRecord(fact_type, text, len(sources) - 1, line.number))
                 counts[-1] += 1
                 continue
