@@ -9,7 +9,7 @@ import hashlib
 import sqlite3
 from pathlib import Path
 
-from storage.identity import fact_key_of, fact_keys, short_id, stored_fact_keys
+from storage.identity import fact_key_of, fact_keys, short_id, short_ids, stored_fact_keys
 from storage.library import Library
 from storage.load.prepare import prepare
 from storage.pages.format import parse_file
@@ -112,3 +112,11 @@ async def test_spacing_inside_a_fact_is_no_change_of_content(tmp_path):
         assert (await library.fact_by_id(fact.id, 1)).text == fact.text and (await library.fact_by_id(fact.id, 1)).disputed
     finally:
         await library.close()
+
+
+def test_ids_encoded_together_are_the_ids_encoded_one_by_one():
+    keys = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(300)] + ["0" * 64, "f" * 64]
+    for length in (8, 9, 16, 4):
+        assert short_ids(keys, length) == [short_id(key, length) for key in keys]
+    assert short_ids(["abc"], 8) == [short_id("abc", 8)]  # shorter than its 40 bits: padded alike
+    assert short_ids([], 8) == []

@@ -115,3 +115,12 @@ def test_unsure_label_recorded_unresolved():
     citation = next(c for p in page.paragraphs for c in p.citations if c.number == 33)
     assert citation.fact_index is None
     assert citation.score < 80
+
+
+def test_a_page_whose_sources_declare_no_facts_parses():
+    # Its citations resolve to nothing (the resolver once failed on an empty list of facts).
+    text = ("concept\nEmpty\nsynthesized from dimensions\nA paragraph about nothing [1].\n"
+            "Model Perspectives (0)\nFacts (0)\nSources\nSome title example.com Publisher 0 facts\n")
+    page = parse_text(text, "empty.txt")
+    assert page.facts == () and page.paragraphs[0].text == "A paragraph about nothing."
+    assert [c.fact_index for c in page.paragraphs[0].citations] == [None]

@@ -203,7 +203,8 @@ def test_bare_label_scan_reads_each_word_as_folding_it_alone_would(pieces):
 
     text = " ".join(pieces)
     scan = _BareScan(text, CitationResolver(["Ketamine is a drug."]), set())
-    assert scan.tokens == [text[start:end] for start, end in scan.spans]
+    assert len(scan.starts) == len(scan.tokens)
+    assert scan.tokens == [text[start : start + len(token)] for start, token in zip(scan.starts, scan.tokens)]
     assert [scan.content[scan.offsets[i]:scan.offsets[i + 1]] for i in range(len(scan.tokens))] == [
         content_words(token) for token in scan.tokens
     ]

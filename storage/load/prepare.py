@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from storage.identity import ID_LENGTH, fact_keys, short_id
+from storage.identity import ID_LENGTH, fact_keys, short_ids
 from storage.pages.acronyms import find_acronyms
 from storage.pages.format import PageFormatError, parse_file
 from storage.pages.records import Page, SourceRecord
@@ -56,7 +56,7 @@ def prepare(path: Path) -> Prepared | PageFormatError:
         facts=[(f.source_index, f.type, f.text) for f in page.facts],
         bodies=[None if f.text.isascii() else body for f, body in zip(page.facts, page.folded_facts)],
         keys=keys,
-        ids=[short_id(key, ID_LENGTH) for key in keys],
+        ids=short_ids(keys, ID_LENGTH),
         paragraphs=[(p.text, p.raw) for p in page.paragraphs],
         perspectives=[(p.model, p.stance, p.confidence, p.text, p.raw) for p in page.perspectives],
         citations=_citation_rows(page),

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
+from itertools import accumulate, repeat
+from operator import add
 
 from storage.textnorm import STOP_WORDS, words
 
@@ -14,17 +17,22 @@ _PARTS = re.compile(r"[^\W_]+")
 def find_acronyms(texts: Iterable[str]) -> set[tuple[str, str]]:
     """(short, long) pairs, both folded, defined anywhere in `texts`."""
     found: set[tuple[str, str]] = set()
-    for text in texts:
-        for match in _PAREN.finditer(text):
-            short = match["short"]
-            letters = [c.lower() for c in short if c.isalnum()]
-            if sum(c.isupper() for c in short) < 2:
-                continue
-            window = min(len(letters) + 5, len(letters) * 2)
-            before = text[: match.start()].rsplit(maxsplit=window)[-window:]
-            long = long_form(letters, before)
-            if long:
-                found.add(("".join(letters), " ".join(words(long))))
+    # One search of all the texts joined (a match cannot span two: none holds a line break),
+    # each match then read in its own text, which begins at the nearest start before it.
+    texts = list(texts)
+    joined = "\n".join(texts)
+    starts = list(accumulate(map(add, map(len, texts[:-1]), repeat(1)), initial=0))
+    for match in _PAREN.finditer(joined):
+        short = match["short"]
+        if sum(map(str.isupper, short)) < 2:
+            continue
+        letters = [c.lower() for c in short if c.isalnum()]
+        window = min(len(letters) + 5, len(letters) * 2)
+        text_start = starts[bisect_right(starts, match.start()) - 1]
+        before = joined[text_start : match.start()].rsplit(maxsplit=window)[-window:]
+        long = long_form(letters, before)
+        if long:
+            found.add(("".join(letters), " ".join(words(long))))
     return found
 
 
@@ -36,19 +44,30 @@ def long_form(letters: list[str], before: list[str]) -> str | None:
     """
     best: tuple[int, int, str] | None = None
     for start in range(len(before) - 1, -1, -1):
-        candidate = before[start:]
-        if letters[0] not in candidate[0].lower():
+        first = before[start].lower()
+        if letters[0] not in first:
             continue
         # The long form opens at a word part: "3,4-methylenedioxymethamphetamine" opens at "m".
-        opening = next((p for p in _PARTS.finditer(candidate[0].lower()) if p.group()[0] == letters[0]), None)
-        if opening is None or opening.group() in STOP_WORDS:
+        if first.isalnum():  # one part, the whole word (most words): what the search below finds
+            if first[0] != letters[0]:
+                continue
+            opening, at = first, 0
+        else:
+            part = next((p for p in _PARTS.finditer(first) if p.group()[0] == letters[0]), None)
+            if part is None:
+                continue
+            opening, at = part.group(), part.start()
+        if opening in STOP_WORDS:
             continue
-        text = " ".join(candidate)[opening.start() :].strip(" ,;:\"'")
+        candidate = before[start:]
+        text = " ".join(candidate)[at:].strip(" ,;:\"'")
         if not _spells(letters, text.lower()):
             continue
         key = (_initials(letters, text), -len(candidate), text)
         if best is None or key[:2] > best[:2]:
             best = key
+            if key[0] == len(letters):
+                break  # every letter an initial: only a longer form would follow, and that ranks lower
     return best[2] if best and len(best[2]) > len(letters) else None
 
 

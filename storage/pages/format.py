@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import datetime
+from itertools import compress, count, repeat
 from pathlib import Path
 from typing import NamedTuple
 
@@ -108,8 +109,11 @@ def parse_text(text: str, path: str = "<page>") -> Page:
     """Parse the text of one concept page into a Page."""
     if "\x00" in text:
         raise PageFormatError(path, text[: text.index("\x00")].count("\n") + 1, "binary data (NUL byte) in a text page")
-    lines = [_Line(i + 1, raw.strip()) for i, raw in enumerate(text.splitlines())]
-    reader = _Reader(path, [ln for ln in lines if ln.text])
+    stripped = list(map(str.strip, text.splitlines()))
+    # The non-blank lines with their numbers, built without a Python call per line (a page has
+    # hundreds; _Line's own constructor is Python code).
+    lines = list(map(tuple.__new__, repeat(_Line), compress(zip(count(1), stripped), stripped)))
+    reader = _Reader(path, lines)
     return reader.page()
 
 
@@ -212,7 +216,7 @@ class _Reader:
             if fact:
                 if not sources:
                     raise self.fail(line, "a fact comes before any source header")
-                fact_type, text = fact.group("type", "text")
+                fact_type, text = fact.groups()  # ("type", "text"), the pattern's only groups
                 if "  " in text or "\t" in text:
                     # Spacing is no content: a fact's id (a hash of its text) survives a re-spaced edit.
                     text = " ".join(text.split())

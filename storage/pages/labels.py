@@ -2,7 +2,9 @@
 
 Both look at the facts that open with the label's first content word (a labelled citation falls
 back to every fact), found through an index built once per page, so rapidfuzz compares a label
-with a few facts, not with all of them.
+with a few facts, not with all of them. For a bare label those facts are first sieved by word
+(storage.pages.leadwords): a fact may lack at most misses_allowed(n) of its n words, so each run of
+that many plus one words must hold a word of the fact; only the facts left are scored.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import re
 
 from rapidfuzz import fuzz, process
 
-from storage.textnorm import STOP_WORDS, first_content_word, fold, words
+from storage.pages.leadwords import LeadWords
+from storage.textnorm import STOP_WORDS, first_content_word, fold, words, words_of_folded
 
 # A labelled citation resolves when its label is found in a fact closely enough (rapidfuzz score,
 # 0-100) and says the same words: a label whose fact was deleted can still score 80 against a
@@ -26,8 +29,8 @@ MAX_LABEL_WORDS = 30
 EXTRACT_LIMIT = 5  # facts a labelled citation's fuzzy match reranks
 BARE_WINDOW_EXTRA = 5  # a bare label's words are looked for in its fact's first len(label) + this words
 
-_WORD = re.compile(r"[^\W_]+")  # as storage.textnorm.words
-_LEADS = re.compile(r"^[^\w\n]*([^\W_]*)", re.MULTILINE)  # the first word of each line, possibly empty
+# A fact's first word (possibly empty: then it opens with "_") and its second, if any.
+_LEADS = re.compile(r"[^\w\n]*([^\W_]*)(?:(?:[^\w\n]|_)+([^\W_]+))?")
 
 
 def content_words(text: str) -> list[str]:
@@ -35,14 +38,22 @@ def content_words(text: str) -> list[str]:
     return [w for w in words(text) if w not in STOP_WORDS]
 
 
+MIN_LABEL_WORDS = 3  # a label says something: this many distinct words at least (see bare_label)
+
+
 # The most words a bare label of n content words may miss in its fact (computed as the coverage
-# test computes it, so the shortcut never disagrees with it).
+# test computes it, so the shortcuts built on it never disagree with it).
 def max_misses(coverage: float) -> list[int]:
     """For each label length n, the most of its words a fact may lack at this coverage."""
     return [0] + [max(m for m in range(n + 1) if (n - m) / n >= coverage) for n in range(1, MAX_LABEL_WORDS + 1)]
 
 
 _MAX_MISSES = max_misses(BARE_COVERAGE)
+
+
+def misses_allowed(words: int) -> int:
+    """The most words a bare label of `words` content words may miss in its fact (no more for fewer)."""
+    return _MAX_MISSES[words]
 
 
 class CitationResolver:
@@ -55,12 +66,15 @@ class CitationResolver:
         self._positions: dict[int, dict[str, int]] = {}
         self.by_lead: dict[str, list[int]] = {}  # first content word -> facts opening with it
         self._labels: dict[str, tuple[int | None, float]] = {}
-        self._containing: dict[tuple[str, str], set[int]] = {}  # (lead, word) -> facts with both
-        # One regex pass finds every fact's first word (facts are single lines); only the few
-        # that open with a stop word ("The ...") are walked word by word.
-        for index, lead in enumerate(_LEADS.findall("\n".join(self.folded))):
+        self._sieves: dict[str, LeadWords] = {}  # lead -> its facts' words (see _sieve)
+        # One anchored match per fact reads its first two words; only the few that open with two
+        # stop words ("In a ...") are walked word by word.
+        for index, (lead, second) in enumerate(match.groups() for match in map(_LEADS.match, self.folded)):
             if not lead or lead in STOP_WORDS:
-                lead = first_content_word(self.folded[index])
+                if lead and second and second not in STOP_WORDS:
+                    lead = second
+                else:
+                    lead = first_content_word(self.folded[index])
             if lead:
                 self.by_lead.setdefault(lead, []).append(index)
 
@@ -120,24 +134,29 @@ class CitationResolver:
         """The fact a bare label names, if it matches one fact's opening reliably.
 
         `content` is content_words(candidate), which the caller has read already."""
-        lowercase = candidate[:1].islower()
-        if lowercase and candidate != candidate.lower():
+        if candidate[:1].islower() and candidate != candidate.lower():
             return None, 0.0  # "neuroplasticity Neuroplasticity as ...": the label starts at the capital
+        return self.best_bare(candidate, self.bare_matches(content))
+
+    def bare_matches(self, content: list[str]) -> list[tuple[int, float]]:
+        """(fact, coverage) of each fact whose opening holds enough of a bare label's content words.
+
+        The part of bare_label that depends on the words alone: labels that differ only in their
+        stop words ("The Montreal model ...", "Montreal model ...") share it."""
         # A label says something: three distinct words, not a bare name like "2R,6R-HNK (HNK)".
-        if len(content) > MAX_LABEL_WORDS or len(set(filter(str.isalpha, content))) < 3:
-            return None, 0.0
-        best: tuple[float, float, int] | None = None
-        # A fact missing at most k of the words has one of the k + 1 after the first, and one of
-        # the last k + 1: facts without them in their text are passed over before being read.
-        misses = _MAX_MISSES[len(content)]
-        lead = content[0]
-        facts = self._containing_any(lead, content[1 : misses + 2])
-        if facts:
-            facts &= self._containing_any(lead, content[-1 - misses :])
-        for index in facts:
+        if len(content) > MAX_LABEL_WORDS or len(set(filter(str.isalpha, content))) < MIN_LABEL_WORDS:
+            return []
+        found = []
+        for index in self._openers(content):
             coverage = self._coverage(index, content)
-            if coverage is None:
-                continue
+            if coverage is not None:
+                found.append((index, coverage))
+        return found
+
+    def best_bare(self, candidate: str, matches: list[tuple[int, float]]) -> tuple[int | None, float]:
+        """bare_label of `candidate` (not in mixed case), given its bare_matches."""
+        best: tuple[float, float, int] | None = None
+        for index, coverage in matches:
             prefix = fuzz.ratio(fold(candidate), self.folded[index][: len(candidate)])
             key = (coverage, prefix, -index)
             if best is None or key > best:
@@ -146,27 +165,50 @@ class CitationResolver:
             return None, 0.0
         coverage, prefix, neg_index = best
         # Lowercase text is usually the sentence itself; only a near-verbatim opening counts.
-        if lowercase and prefix < BARE_PREFIX_RATIO:
+        if candidate[:1].islower() and prefix < BARE_PREFIX_RATIO:
             return None, 0.0
         return -neg_index, round(coverage * 100, 1)
 
-    def _containing_any(self, lead: str, words_: list[str]) -> set[int]:
-        """The facts opening with `lead` whose text contains one of `words_`."""
-        found: set[int] = set()
-        for word in words_:
-            key = (lead, word)
-            if key not in self._containing:
-                self._containing[key] = {i for i in self.by_lead.get(lead, ()) if word in self._searchable[i]}
-            found |= self._containing[key]
-        return found
+    def may_open(self, lead: str, following: list[str]) -> bool:
+        """False when no bare label opening with `lead` can match a fact, whatever its length.
+
+        `following` are the misses_allowed(n) + 1 content words after the lead, n the longest the label
+        may be: one of them is in its fact's text (the first of the runs _openers tests)."""
+        return self._sieve(lead).any_of(following)
+
+    def _openers(self, content: list[str]) -> list[int]:
+        """The facts opening with content[0] that may hold all but _MAX_MISSES of `content`: each
+        run of misses + 1 of its words has a word of theirs."""
+        misses = _MAX_MISSES[len(content)]
+        near = self._sieve(content[0])
+        run = misses + 1
+        alive = -1  # every fact of the lead
+        # The last run first, overlapping the others: the words a label ends with are the sharpest
+        # test (a sentence's words before a comma are seldom a fact's).
+        for at in (len(content) - run, *range(1, len(content) - misses, run)):
+            found = 0
+            for word in content[at : at + run]:
+                found |= near[word]
+            alive &= found
+            if not alive:
+                return []
+        facts = self.by_lead[content[0]]
+        return [facts[bit] for bit in range(len(facts)) if alive >> bit & 1]
+
+    def _sieve(self, lead: str) -> LeadWords:
+        """The facts opening with `lead`, to ask which may contain a word (bit j: by_lead[lead][j])."""
+        sieve = self._sieves.get(lead)
+        if sieve is None:
+            sieve = self._sieves[lead] = LeadWords([self._searchable[i] for i in self.by_lead.get(lead, ())])
+        return sieve
 
     def _positions_of(self, index: int) -> dict[str, int]:
         """Each content word of a fact -> where it first appears among them."""
         positions = self._positions.get(index)
         if positions is None:
-            words_ = [w for w in _WORD.findall(self._searchable[index]) if w not in STOP_WORDS]
+            words_ = [w for w in words_of_folded(self._searchable[index]) if w not in STOP_WORDS]
             # Reversed, so the first position of a repeated word is the one kept.
-            positions = self._positions[index] = {w: i for i, w in reversed(list(enumerate(words_)))}
+            positions = self._positions[index] = dict(zip(reversed(words_), range(len(words_) - 1, -1, -1)))
         return positions
 
     def _coverage(self, index: int, content: list[str]) -> float | None:

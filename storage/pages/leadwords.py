@@ -1,0 +1,56 @@
+"""Which of the facts opening with one word contain another: the sieve of the bare-label search.
+
+A sieve, not a judge: it may name a fact that lacks the word (a few facts are searched for it as
+a substring of their folded text; the words of many are read whole, not only near their start)
+but never misses one that has it; CitationResolver._coverage decides. Nothing is read before it
+is needed: most leads are asked about only once or twice, and most of the words asked about are
+in none of the facts, which one search of all their text at once says.
+"""
+
+from __future__ import annotations
+
+from storage.textnorm import words_of_folded
+
+MANY_FACTS = 12  # a lead opening more facts has their words read all at once when first asked
+
+
+class LeadWords(dict[str, int]):
+    """word -> the facts (texts[j], folded) that may contain it, as bits (bit j); absent words give 0."""
+
+    def __init__(self, texts: list[str]) -> None:
+        super().__init__()
+        self.texts = texts
+        self.text = "\n".join(texts)
+        self._read = False
+
+    def any_of(self, words: list[str]) -> bool:
+        """True when some fact may contain one of `words` (one search of all their text each)."""
+        text = self.text
+        for word in words:
+            if word in text:
+                return True
+        return False
+
+    def __missing__(self, word: str) -> int:
+        if len(self.texts) > MANY_FACTS:
+            # A lead opening many facts is met often, with many different words after it.
+            if not self._read:
+                self._read = True
+                self._read_all()
+                if word in self:
+                    return self[word]
+            self[word] = 0
+            return 0
+        bits = 0
+        if word in self.text:
+            for bit, text in enumerate(self.texts):
+                if word in text:
+                    bits |= 1 << bit
+        self[word] = bits
+        return bits
+
+    def _read_all(self) -> None:
+        for bit, text in enumerate(self.texts):
+            mask = 1 << bit
+            for word in words_of_folded(text):
+                self[word] = self.get(word, 0) | mask
