@@ -7,11 +7,13 @@ import hashlib
 import html
 import io
 import re
+from collections.abc import Container
 
 import genanki
 
 from storage.answers import FactView
-from storage.study.terms import key_term
+from storage.study.questions import StudyFact, TermPool
+from storage.study.terms import blanked_spans, hideable_terms
 
 # Fixed ids: Anki recognises the note types again on every import, so notes update in place.
 CLOZE_MODEL_ID = 1_607_392_319
@@ -59,16 +61,22 @@ def _dispute_html(fact: FactView) -> str:
     return f"<div class=disputed>Disputed by a moderator of this server: {reasons}</div>"
 
 
-def fact_note(fact: FactView) -> genanki.Note:
-    """A cloze note on the fact's key term, or a basic card asking what the source reports."""
+def fact_note(fact: FactView, common: Container[str] = ()) -> genanki.Note:
+    """A cloze note on the fact's key term, or a basic card asking what the source reports (when it
+    has none, or only a `common` one: a cloze whose answer is that of one card in four is learnt
+    from the others). A disputed fact says so before it is studied, and after."""
     tags = [_tag(fact.type), _tag(fact.concept)] + (["disputed"] if fact.disputed else [])
-    term = key_term(fact.text, fact.concept)
-    citation = citation_html(fact) + _dispute_html(fact)
+    term = next((t for t in hideable_terms(fact.text, fact.concept) if t.key not in common), None)
+    disputed = _dispute_html(fact)
+    citation = citation_html(fact) + disputed
     if term is not None:
-        text = html.escape(fact.text[: term.start]) + "{{c1::" + html.escape(term.text) + "}}" \
-            + html.escape(fact.text[term.start + len(term.text) :])
-        return genanki.Note(CLOZE_MODEL, [text, citation, fact.id], guid=note_guid(fact.id), tags=tags)
-    front = f"What does <i>{html.escape(fact.source.title)}</i> report ({html.escape(fact.type)})?"
+        text, at = "", 0
+        for start, end in blanked_spans(fact.text, term):  # every place: one left showing tells it
+            text += html.escape(fact.text[at:start]) + "{{c1::" + html.escape(fact.text[start:end]) + "}}"
+            at = end
+        text += html.escape(fact.text[at:])
+        return genanki.Note(CLOZE_MODEL, [disputed + text, citation, fact.id], guid=note_guid(fact.id), tags=tags)
+    front = disputed + f"What does <i>{html.escape(fact.source.title)}</i> report ({html.escape(fact.type)})?"
     return genanki.Note(BASIC_MODEL, [front, html.escape(fact.text), citation, fact.id], guid=note_guid(fact.id),
                         tags=tags)
 
@@ -76,9 +84,11 @@ def fact_note(fact: FactView) -> genanki.Note:
 def build_deck(name: str, facts: list[FactView]) -> tuple[bytes, int]:
     """(the .apkg bytes, how many notes are clozes) for `facts` in a deck called `name`."""
     deck = genanki.Deck(int.from_bytes(hashlib.sha256(name.encode()).digest()[:6], "big"), name)
+    # A term in many facts ("Montreal") is no cloze: the quiz asks it now and then, a deck every time.
+    common = TermPool.of(StudyFact(f.id, f.text, f.type, f.concept) for f in facts).common
     clozes = 0
     for fact in facts:
-        note = fact_note(fact)
+        note = fact_note(fact, common)
         clozes += note.model is CLOZE_MODEL
         deck.add_note(note)
     out = io.BytesIO()

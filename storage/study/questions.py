@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from storage.study.terms import Term, hideable_terms, terms
+from storage.study.terms import Term, blanked_spans, hideable_terms, terms
 from storage.textnorm import fold
 
 BLANK = "_____"
@@ -79,10 +79,27 @@ def cloze(fact: StudyFact, pool: TermPool, rng: random.Random) -> Cloze | None:
             break
     else:
         return None
+    prompt = _blanked(fact.text, blanked_spans(fact.text, term))
     choices = [term.text, *distractors]
+    if term.kind == "drug":  # one case for all: "Esketamine" alone capitalised told it apart
+        choices = [_sentence_case(c, prompt.startswith(BLANK)) for c in choices]
+    answer = choices[0]
     rng.shuffle(choices)
-    prompt = re.sub(re.escape(term.text), BLANK, fact.text)  # every occurrence: none gives it away
-    return Cloze(fact.id, term.kind, prompt, tuple(choices), choices.index(term.text))
+    return Cloze(fact.id, term.kind, prompt, tuple(choices), choices.index(answer))
+
+
+def _blanked(text: str, spans: list[tuple[int, int]]) -> str:
+    for start, end in reversed(spans):
+        text = text[:start] + BLANK + text[end:]
+    return text
+
+
+def _sentence_case(name: str, first: bool) -> str:
+    """A drug's name as a common noun ("esketamine"), capitalised where it opens the sentence;
+    a name with inner capitals ("N,N-Dimethyltryptamine") as written."""
+    if name[1:] == name[1:].lower():
+        name = name[:1].lower() + name[1:]
+    return name[:1].upper() + name[1:] if first else name
 
 
 def _distractors(fact: StudyFact, answer: Term, pool: TermPool, rng: random.Random) -> list[str]:

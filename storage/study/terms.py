@@ -40,6 +40,8 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     "year": re.compile(r"(?<![\w.])(?:19|20)\d{2}(?![\w.])"),
 }
 _CAPITALISED_BEFORE = re.compile(r"[a-z,]\s[A-Z][\w-]+ $")
+# A bracketed acronym right after a term, or a few words on ("benzodiazepine and related sedative (BZDR)").
+_ACRONYM_AFTER = re.compile(r"(?:[\s-]+[\w-]+){0,3}\s*\((?:\d[A-Z0-9,]*-)?([A-Z][A-Z0-9-]*[A-Z][A-Z0-9-]*)\)")
 _NOT_DRUGS = frozenset({"examine", "examines", "determine", "determines", "undermine", "undermines", "amine", "amines"})
 _NOT_ACRONYMS = frozenset({"II", "III", "IV", "VI", "VII", "VIII", "IX", "XI", "XII", "USA", "AND", "THE", "NOT"})
 
@@ -51,6 +53,10 @@ class Term:
     text: str
     kind: str
     start: int
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.text)
 
     @property
     def key(self) -> str:
@@ -87,15 +93,29 @@ def terms(text: str, topic: str = "") -> list[Term]:
     return found
 
 
-def key_term(text: str, topic: str = "") -> Term | None:
-    """The one term a fact's question hides: the first of the most specific kind it has, skipping
-    an acronym whose long form stands beside it (it would give the answer away)."""
-    return next(iter(hideable_terms(text, topic)), None)
-
-
 def hideable_terms(text: str, topic: str = "") -> list[Term]:
-    """The terms a question may hide, best first (an acronym beside its long form never)."""
-    return [t for t in terms(text, topic) if not (t.kind == "acronym" and _spelled_out(text, t))]
+    """The terms a question may hide, best first: never an acronym beside its long form, nor a
+    long form beside its acronym ("_____ (PCP)", "_____ receptor (BZDR)" give it away)."""
+    return [t for t in terms(text, topic)
+            if not (t.kind == "acronym" and _spelled_out(text, t)) and not _acronym_follows(text, t)]
+
+
+def _acronym_follows(text: str, term: Term) -> bool:
+    """The term is the long form of a bracketed acronym just after it: the acronym's first letter
+    opens one of the term's parts ("N,N-Dimethyltryptamine (DMT)", "benzodiazepine ... (BZDR)")."""
+    found = _ACRONYM_AFTER.match(text, term.end)
+    return found is not None and found.group(1)[0].lower() in {p[0].lower() for p in re.findall(r"[A-Za-z]+", term.text)}
+
+
+def blanked_spans(text: str, term: Term) -> list[tuple[int, int]]:
+    """Every place the term stands in the text, each widened to its whole word: "_____s" or
+    "_____R" would tell the answer's ending, and one place left showing tells all of it."""
+    pattern = re.escape(term.text)
+    if term.text[:1].isalnum():
+        pattern = r"\w*" + pattern
+    if term.text[-1:].isalnum():
+        pattern += r"\w*"
+    return [m.span() for m in re.finditer(pattern, text)]
 
 
 def _spelled_out(text: str, term: Term) -> bool:
