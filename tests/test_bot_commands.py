@@ -164,6 +164,9 @@ async def test_moderator_flag_marks_everywhere_in_this_guild_only(run):
     await run.fake.wait_for(lambda rs: any(r.kind == "channel_message" for r in rs))
     audit = run.fake.of_kind("channel_message")[0]
     assert fact.id in audit.body["embeds"][0]["title"] and audit.path.endswith("/channels/1600000000000000001/messages")
+    # Discord shows a mention in a title as raw "<@id>": the name there, the mention in a field.
+    assert "<@" not in audit.body["embeds"][0]["title"]
+    assert {"name": "Moderator", "value": f"<@{MODERATOR}>", "inline": False} in audit.body["embeds"][0]["fields"]
     assert await _flag_count(run.library) == 1
     shown = (await run.interact("fact", [_option("query", fact.id)]))[0].body["data"]["embeds"][0]
     assert "⚠ Disputed" in shown["title"] and "overstated in humans" in str(shown["fields"])

@@ -170,7 +170,7 @@ def test_any_text_in_synthesis_and_moderation_options_fits_discord(tmp_path_fact
             try:
                 flagged = await library.flag(fact, reason, "prop", guild_id=7)
                 _limits(embeds.flag_result(flagged))
-                _limits(embeds.audit(flagged, "<@1>"))
+                _limits(embeds.audit(flagged, "m" * 40, "<@1>"))
                 _limits(embeds.flag_result(await library.unflag(flagged.fact.id, reason, "prop", guild_id=7)))
             except Refusal as refusal:
                 assert len(str(refusal)) <= 2000

@@ -94,7 +94,7 @@ async def flag_and_report(bot: FactBot, interaction: discord.Interaction, action
         await send(interaction, content=str(refusal), ephemeral=True)
         return
     await send(interaction, embeds=[embeds.flag_result(result)], ephemeral=True)
-    await bot.audit(embeds.audit(result, interaction.user.mention))
+    await bot.audit(embeds.audit(result, interaction.user.display_name, interaction.user.mention))
 
 
 def setup(bot: FactBot) -> None:

@@ -322,15 +322,17 @@ def flag_result(result: FlagResult) -> discord.Embed:
     return embed
 
 
-def audit(result: FlagResult, moderator: str) -> discord.Embed:
-    """The audit-channel post for one flag or unflag."""
+def audit(result: FlagResult, name: str, mention: str) -> discord.Embed:
+    """The audit-channel post for one flag or unflag: the moderator's name in the title (Discord
+    shows a mention there as raw markup) and their mention, a link to them, in a field."""
     event = result.event
     verb = "flagged" if event.action == "flag" else "resolved the dispute on"
     embed = discord.Embed(
-        title=one_line(f"{moderator} {verb} {result.fact.id}", EMBED_TITLE),
+        title=one_line(f"{name} {verb} {result.fact.id}", EMBED_TITLE),
         description=clip(result.fact.text, 1500),
         colour=DISPUTED_COLOUR if event.action == "flag" else COLOUR,
     )
+    embed.add_field(name="Moderator", value=clip(mention, FIELD_VALUE), inline=False)
     embed.add_field(name="Reason", value=clip(event.reason, FIELD_VALUE), inline=False)
     embed.add_field(name="Source", value=clip(citation(result.fact), FIELD_VALUE), inline=False)
     embed.set_footer(text=f"{event.at} · guild {event.guild_id}")
