@@ -369,6 +369,10 @@ async def test_flag_by_unclear_text_asks_which_fact_and_writes_nothing_until_cho
     assert [d.fact_id for d in await run.library.disputes(GUILD)] == [chosen]
     assert (await run.library.fact_by_id(chosen, GUILD)).dispute_reasons == ["which one?"]
     assert len(run.fake.of_kind("channel_message")) == 1
+    # The choice is closed: its message says what was chosen and has no buttons left to press.
+    closed = [r.body for r in run.fake.of_kind("edit", message["interaction_id"])]
+    assert closed and closed[-1]["content"].startswith(f"You chose {chosen}") and closed[-1]["components"] == []
+    assert run.fake.violations == []
 
 
 async def test_only_the_asking_moderator_may_choose(run):

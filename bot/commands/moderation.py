@@ -60,6 +60,7 @@ class ChooseFact(discord.ui.View):
         async def flag_it(interaction: discord.Interaction) -> None:
             self.stop()
             await flag_and_report(self.bot, interaction, "flag", fact_id, self.reason)
+            await self._close(f"You chose {fact_id}; the answer is below.")
 
         return flag_it
 
@@ -67,9 +68,13 @@ class ChooseFact(discord.ui.View):
         await apologise(interaction, error, "choosing a fact to flag")
 
     async def on_timeout(self) -> None:
+        await self._close("This choice expired; run /flag again.")
+
+    async def _close(self, note: str) -> None:
+        """The choice message without its buttons: chosen once, or expired, nothing more to press."""
         if self.origin is not None:
             try:
-                await self.origin.edit_original_response(content="This choice expired; run /flag again.", view=None)
+                await self.origin.edit_original_response(content=note, view=None)
             except discord.HTTPException:
                 pass  # the message may be gone; the buttons are dead either way
 
