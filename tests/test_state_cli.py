@@ -141,6 +141,27 @@ def test_copy_moves_the_quiz_scores_too(tmp_path, pg_url, capsys):
     assert min(later) > max(ids)  # the copied ids are not handed out again
 
 
+def test_copy_again_after_sqlite_went_on_brings_the_store_up_to_date(tmp_path, pg_url, capsys):
+    """Copy, keep running on SQLite a while, copy again: the store had the first part of this very
+    history, so it takes the rest (it was refused as another history)."""
+    database = tmp_path / "facts.sqlite3"
+    asyncio.run(_history(database))
+    ids = asyncio.run(_quiz(database))
+    config = _config(tmp_path, database)
+    assert main(["state", "copy", "--to", pg_url, "--config", config]) == 0
+    capsys.readouterr()
+    asyncio.run(_history(database, moves=2))  # still on SQLite: two more flags
+    ids += asyncio.run(_quiz(database))  # and two more questions, answered
+    before, quiz_before = asyncio.run(_state(database, None)), asyncio.run(_quiz_state(database, None, ids))
+    assert main(["state", "copy", "--to", pg_url, "--config", config]) == 0
+    out = capsys.readouterr().out
+    assert "copied 2 newer event(s)" in out and "held the first 8 from an earlier copy" in out and "counts match" in out
+    assert asyncio.run(_state(database, pg_url)) == before
+    assert asyncio.run(_quiz_state(database, pg_url, ids)) == quiz_before
+    assert main(["state", "copy", "--to", pg_url, "--config", config]) == 0
+    assert "nothing to copy" in capsys.readouterr().out
+
+
 def test_copy_refuses_a_store_holding_another_history(tmp_path, pg_url, capsys):
     asyncio.run(_history(tmp_path / "a.sqlite3"))
     assert main(["state", "copy", "--to", pg_url, "--config", _config(tmp_path, tmp_path / "a.sqlite3")]) == 0

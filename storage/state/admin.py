@@ -20,7 +20,9 @@ import asyncpg
 
 from storage import db
 from storage.state import StateError
-from storage.state.copyquiz import QuizCounts, QuizRows, holds_these_questions, quiz_counts, read_quiz, write_quiz
+from storage.state.copyquiz import (
+    QuizCounts, QuizRows, holds_a_first_part, holds_these_questions, quiz_counts, read_quiz, write_quiz,
+)
 from storage.state.pgschema import migrate
 from storage.state.pgerrors import unreachable_is_polite
 from storage.state.postgres import open_pool, redact
@@ -55,9 +57,13 @@ class CopyReport:
     quiz: QuizCounts
     already_there: bool = False  # the target holds this history and these questions: nothing was written
     quiz_only: bool = False  # the flag history was there already; only the quiz tables were copied
+    held_before: int = 0  # events an earlier copy had put there (the rest was appended)
 
     def line(self) -> str:
         what = f"{self.counts.line()} and {self.quiz.line()}"
+        if self.held_before:
+            return (f"copied {self.counts.events - self.held_before} newer event(s) from {self.source} to"
+                    f" {self.target}, which held the first {self.held_before} from an earlier copy: now {what}; counts match")
         if self.already_there:
             return f"{self.target} already holds the {what} of {self.source}: nothing to copy"
         if self.quiz_only:
@@ -124,13 +130,17 @@ async def copy_history(sqlite_path: str | Path, url: str) -> CopyReport:
                 # Writers wait until the copy is done; readers go on.
                 await conn.execute("LOCK TABLE disputes, flag_events, quiz_questions, quiz_answers, quiz_scores"
                                    " IN SHARE ROW EXCLUSIVE MODE")
-                history_there = await _counts(conn) != Counts(0, 0, 0, 0, 0)
-                if history_there:
-                    await _same_history(conn, replay, url)
+                held = await _held_events(conn, replay, url) if await _counts(conn) != Counts(0, 0, 0, 0, 0) else 0
+                history_there = held == len(replay.events)
                 quiz_there = await _quiz_there(conn, quiz, url)
                 if history_there and quiz_there:
                     return replace(report, already_there=True)
-                if not history_there:
+                if 0 < held < len(replay.events):
+                    # An earlier copy, and SQLite has gone on since: the store holds this history's
+                    # first part (append-only, as everywhere), so the rest is appended to it.
+                    await _append_history(conn, replay, held)
+                    report = replace(report, held_before=held)
+                elif not history_there:
                     await _write_history(conn, replay)
                 if not quiz_there:
                     await write_quiz(conn, quiz)
@@ -143,20 +153,45 @@ async def copy_history(sqlite_path: str | Path, url: str) -> CopyReport:
 async def _write_history(conn: asyncpg.Connection, replay: _Replay) -> None:
     await conn.copy_records_to_table("disputes", records=replay.disputes.values(), columns=_DISPUTE_COLUMNS)
     await conn.copy_records_to_table("flag_events", records=replay.events, columns=_EVENT_COLUMNS)
+    await _continue_ids(conn)
+
+
+async def _continue_ids(conn: asyncpg.Connection) -> None:
+    """New rows continue after the copied ids."""
     for table in ("disputes", "flag_events"):
-        # New rows continue after the copied ids.
         await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
                            f" coalesce((SELECT max(id) FROM {table}), 0) + 1, false)")
+
+
+async def _append_history(conn: asyncpg.Connection, replay: _Replay, held: int) -> None:
+    """The events after the first `held`, and the disputes as they leave them: open ones the store
+    has are updated (closed or extended, in id order, so a fact's old dispute closes before its
+    new one opens), the others added."""
+    known = {r["id"]: tuple(r) for r in await conn.fetch(f"SELECT {', '.join(_DISPUTE_COLUMNS)} FROM disputes")}
+    added = []
+    for row in replay.disputes.values():
+        if row[0] not in known:
+            added.append(row)
+        elif tuple(row) != known[row[0]]:
+            await conn.execute("UPDATE disputes SET updated_at = $2, closed_at = $3 WHERE id = $1", row[0], row[4], row[5])
+    await conn.copy_records_to_table("disputes", records=added, columns=_DISPUTE_COLUMNS)
+    await conn.copy_records_to_table("flag_events", records=replay.events[held:], columns=_EVENT_COLUMNS)
+    await _continue_ids(conn)
 
 
 async def _quiz_there(conn: asyncpg.Connection, quiz: QuizRows, url: str) -> bool:
     """Whether the target holds these questions already; a target holding others is refused."""
     if await quiz_counts(conn) == QuizCounts(0, 0, 0):
         return quiz.counts() == QuizCounts(0, 0, 0)  # nothing to copy is there already
-    if not await holds_these_questions(conn, quiz):
-        raise CopyRefused(f"{redact(url)} already holds quiz questions that are not this database's:"
-                          " copy only into an empty store (nothing was copied)")
-    return True
+    if await holds_these_questions(conn, quiz):
+        return True
+    if await holds_a_first_part(conn, quiz):
+        # An earlier copy, and SQLite has been played on since: written again whole.
+        for table in ("quiz_answers", "quiz_scores", "quiz_questions"):
+            await conn.execute(f"DELETE FROM {table}")
+        return False
+    raise CopyRefused(f"{redact(url)} already holds quiz questions that are not this database's, nor a first part"
+                      " of them: copy only into an empty store or an earlier copy of this one (nothing was copied)")
 
 
 async def _check_counts(conn: asyncpg.Connection, history: Counts | None, quiz: QuizCounts | None) -> None:
@@ -203,11 +238,16 @@ async def _counts(conn: asyncpg.Connection) -> Counts:
     return Counts(**dict(row))
 
 
-async def _same_history(conn: asyncpg.Connection, replay: _Replay, url: str) -> None:
-    """A non-empty target is accepted only when its history starts with this one (a copy done
-    before, perhaps with newer events since); anything else is refused."""
-    rows = await conn.fetch(f"SELECT {', '.join(_EVENT_COLUMNS)} FROM flag_events ORDER BY id LIMIT $1",
-                            len(replay.events))
-    if [tuple(r) for r in rows] != replay.events:
-        raise CopyRefused(f"{redact(url)} already holds flag events that are not this database's history:"
-                          " copy only into an empty store (nothing was copied)")
+async def _held_events(conn: asyncpg.Connection, replay: _Replay, url: str) -> int:
+    """How many of this history's events a non-empty target holds: all of them when its history
+    starts with this one (a copy done before, perhaps with newer events there since), or its own
+    count when its history is a first part of this one (a copy done before SQLite went on).
+    Anything else is another history, refused."""
+    rows = [tuple(r) for r in await conn.fetch(
+        f"SELECT {', '.join(_EVENT_COLUMNS)} FROM flag_events ORDER BY id LIMIT $1", len(replay.events))]
+    if rows == replay.events:
+        return len(rows)
+    if rows == replay.events[: len(rows)] and await conn.fetchval("SELECT count(*) FROM flag_events") == len(rows):
+        return len(rows)
+    raise CopyRefused(f"{redact(url)} already holds flag events that are not this database's history, nor a first"
+                      " part of it: copy only into an empty store or an earlier copy of this one (nothing was copied)")

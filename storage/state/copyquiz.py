@@ -66,6 +66,12 @@ async def holds_these_questions(conn: asyncpg.Connection, rows: QuizRows) -> boo
     return [(*r[:5], list(r[5]), *r[6:]) for r in found] == rows.questions
 
 
+async def holds_a_first_part(conn: asyncpg.Connection, rows: QuizRows) -> bool:
+    """True when the target's questions are these questions' first ones and no others."""
+    found = await conn.fetch(f"SELECT {', '.join(_QUESTION_COLUMNS)} FROM quiz_questions ORDER BY id")
+    return len(found) < len(rows.questions) and [(*r[:5], list(r[5]), *r[6:]) for r in found] == rows.questions[: len(found)]
+
+
 async def write_quiz(conn: asyncpg.Connection, rows: QuizRows) -> None:
     """Copy the rows into the empty quiz tables; new questions continue after the copied ids."""
     await conn.copy_records_to_table("quiz_questions", records=rows.questions, columns=_QUESTION_COLUMNS)
