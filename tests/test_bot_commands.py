@@ -84,6 +84,16 @@ async def test_fact_autocomplete(run):
     assert any("neurogenesis" in c["name"].lower() for c in choices)
 
 
+async def test_unflag_autocomplete_offers_open_disputes_to_moderators_only(run):
+    fact_id = (await run.library.fact("bdnf")).results[0].id
+    await run.library.flag(fact_id, "overstated", "mod", GUILD)
+    typing = [_option("fact", "", focused=True), _option("reason", "x")]
+    offered = (await run.interact("unflag", typing, kind=4, user_id=MODERATOR, roles=[MOD_ROLE]))[0].body["data"]
+    assert [c["value"] for c in offered["choices"]] == [fact_id]
+    student = (await run.interact("unflag", typing, kind=4, user_id=STUDENT))[0].body["data"]
+    assert student["choices"] == []
+
+
 async def test_anyone_may_turn_a_public_answers_pages(run):
     requests = await run.interact("fact", [_option("query", "ketamine")], user_id=STUDENT)
     callback = requests[0]

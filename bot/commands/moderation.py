@@ -162,6 +162,8 @@ def setup(bot: FactBot) -> None:
 
     @unflag.autocomplete("fact")
     async def complete_disputed(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        if not is_moderator(interaction, roles):
+            return []  # the list of open disputes is the moderators' (as /disputes is)
         open_here = await library.disputes(interaction.guild_id)
         texts = await library.dispute_fact_texts([d.fact_id for d in open_here])
         typed = current.lower()
