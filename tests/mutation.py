@@ -55,9 +55,9 @@ TARGETS = (
            ("is_moderator", "setup.change", "ChooseFact.interaction_check", "flag_and_report"), BOT_MODERATION),
     Target("flag-paths", "storage/library.py",
            ("Library.resolve_fact", "Library.flag", "Library.unflag", "Library._record", "Library._content_key",
-            "_clean_reason"),
+            "Library._gone_but_disputed", "Library._read_back", "_clean_reason"),
            ("tests/test_flag_text.py", "tests/test_bot_commands.py", "tests/test_console.py", "tests/test_identity.py",
-            "tests/test_loader.py"),
+            "tests/test_loader.py", "tests/test_remove.py", "tests/test_state_store.py"),
            ("MIN_REASON", "CLEAR_MATCH")),
     Target("state-writes", "storage/state/sqlite.py", ("SqliteState.record", "SqliteState.open_disputes"),
            ("tests/test_state_store.py", "tests/test_console.py", "tests/test_loader.py", "tests/test_identity.py",
@@ -94,6 +94,8 @@ EXPLAINED: dict[tuple[str, str, str], str] = {
         "the runner-up of a lone candidate is only compared with `< CLEAR_MATCH`: 0, 1 and -1 all are",
     ("storage/state/sqlite.py", 'if row is None or row[0] != "open":', "0 -> -1"):
         "the row has one column: row[-1] is row[0]",
+    ("storage/library.py", "return None", "return None"):
+        "the same statement: it returned None already",
     ("storage/state/sqlite.py", "if not fact_ids:", "if -> if False"):
         "a shortcut: json_each('[]') yields no row, so the query answers {} too",
     ("storage/load/factids.py", "check_table = any(len(i) > ID_LENGTH for i in owned)", "Gt -> GtE"):
