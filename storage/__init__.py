@@ -42,6 +42,7 @@ _PUBLIC = {
     "FlagResult": "storage.answers",
     "Missing": "storage.answers",
     "footnotes": "storage.answers",
+    "unresolved_note": "storage.answers",
     "SourceAnswer": "storage.answers",
     "SourceInfo": "storage.answers",
     "SourceView": "storage.answers",

@@ -190,8 +190,14 @@ class Block:
 
     @property
     def unresolved_note(self) -> str:
-        n = self.unresolved
-        return f"{n} citation{'s' if n != 1 else ''} in this text name no fact of the page, so they are not shown." if n else ""
+        return unresolved_note(self.unresolved, "this text")
+
+
+def unresolved_note(count: int, where: str) -> str:
+    """What citations naming no fact of the page come to ("" for none)."""
+    if not count:
+        return ""
+    return f"{count} citation{'s' if count != 1 else ''} in {where} name no fact of the page, so they are not shown."
 
 
 @dataclass(frozen=True)

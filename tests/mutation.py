@@ -88,10 +88,9 @@ EXPLAINED: dict[tuple[str, str, str], str] = {
     ("bot/commands/moderation.py", "return False", "return None"):
         "None is as falsy as False, and every caller only tests the truth (is_moderator; discord.py's"
         " interaction_check dispatch)",
-    ("storage/library.py", "best, runner_up = fits[0][0], fits[1][0] if len(fits) > 1 else 0.0", "0.0 -> -1.0"):
-        "the runner-up of a lone candidate is only compared with `< CLEAR_MATCH`: 0, 1 and -1 all are",
-    ("storage/library.py", "best, runner_up = fits[0][0], fits[1][0] if len(fits) > 1 else 0.0", "0.0 -> 1.0"):
-        "the runner-up of a lone candidate is only compared with `< CLEAR_MATCH`: 0, 1 and -1 all are",
+    **{("storage/library.py", "best, runner_up = fits[0][0], fits[1][0] if len(fits) > 1 else 0.0", change):
+       "the runner-up of a lone candidate is only compared with `< CLEAR_MATCH`: 0, 1 and -1 all are"
+       for change in ("0.0 -> -1.0", "0.0 -> 1.0")},
     ("storage/state/sqlite.py", 'if row is None or row[0] != "open":', "0 -> -1"):
         "the row has one column: row[-1] is row[0]",
     ("storage/library.py", "return None", "return None"):
@@ -104,10 +103,8 @@ EXPLAINED: dict[tuple[str, str, str], str] = {
         _SLOWER_SAME_IDS,
     ("storage/load/factids.py", "taken.add(fact_id)", "drop call statement"):
         "fact_id went into self.pending on the line before, and _free refuses pending ids as it refuses taken ones",
-    ("storage/load/factids.py", "if not self._pages:", "if -> if False"):
-        _NEVER_EMPTY,
-    ("storage/load/factids.py", "return", "drop early `return`"):
-        _NEVER_EMPTY,
+    **{("storage/load/factids.py", code, change): _NEVER_EMPTY
+       for code, change in (("if not self._pages:", "if -> if False"), ("return", "drop early `return`"))},
     ("storage/load/factids.py", "if not self._pages:", "if -> if True"):
         "the table's max(rowid) + 1 is the in-memory answer: a page's facts are inserted right after assign",
     ("storage/load/factids.py",
@@ -116,10 +113,8 @@ EXPLAINED: dict[tuple[str, str, str], str] = {
     ("storage/load/factids.py", "(self._pages[0][0],),", "0 -> -1"):
         "flush starts from the concept id instead of the first rowid: the insert then clashes with rows"
         " it already has and the clash path inserts the batch's ids one by one; the same table, slower",
-    ("storage/load/factids.py", "self.pending.clear()", "drop call statement"):
-        "the loader drops its FactIds after flush (one per batch)",
-    ("storage/load/factids.py", "self._pages.clear()", "drop call statement"):
-        "the loader drops its FactIds after flush (one per batch)",
+    **{("storage/load/factids.py", code, "drop call statement"): "the loader drops its FactIds after flush (one per batch)"
+       for code in ("self.pending.clear()", "self._pages.clear()")},
     ("storage/load/factids.py", "while done < len(order):", "Lt -> LtE"):
         "one more pass inserts no row and breaks",
     ("storage/load/factids.py",

@@ -14,7 +14,7 @@ from discord import app_commands
 from bot.commands.respond import apologise, choices, in_time, send, send_paged
 from bot.render import embeds
 from bot.spec import DISPUTES, FLAG, UNFLAG
-from storage import Ambiguous, FactView, Refusal
+from storage import Ambiguous, Dispute, FactView, Refusal
 
 if TYPE_CHECKING:
     from bot.client import FactBot
@@ -113,6 +113,11 @@ def setup(bot: FactBot) -> None:
 
     moderators_only = app_commands.default_permissions(manage_messages=True)
 
+    async def open_here(guild_id: int | None) -> tuple[list[Dispute], dict[str, str]]:
+        """The guild's open disputes, and each disputed fact's text (as it was, if it is gone)."""
+        disputes = await library.disputes(guild_id)
+        return disputes, await library.dispute_fact_texts([d.fact_id for d in disputes])
+
     @app_commands.command(name=FLAG.name, description=FLAG.description)
     @app_commands.describe(**FLAG.describe())
     @app_commands.guild_only()
@@ -142,11 +147,7 @@ def setup(bot: FactBot) -> None:
         if not is_moderator(interaction, roles):
             await interaction.response.send_message(REFUSAL, ephemeral=True)
             return
-        async def read() -> tuple[list, dict[str, str]]:
-            found = await library.disputes(interaction.guild_id)
-            return found, await library.dispute_fact_texts([d.fact_id for d in found])
-
-        items, texts = await in_time(interaction, read(), ephemeral=True)  # a slow shared store
+        items, texts = await in_time(interaction, open_here(interaction.guild_id), ephemeral=True)  # a slow store
 
         async def page(number: int) -> discord.Embed:
             start = number * DISPUTES_PAGE
@@ -164,10 +165,9 @@ def setup(bot: FactBot) -> None:
     async def complete_disputed(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         if not is_moderator(interaction, roles):
             return []  # the list of open disputes is the moderators' (as /disputes is)
-        open_here = await library.disputes(interaction.guild_id)
-        texts = await library.dispute_fact_texts([d.fact_id for d in open_here])
+        disputed, texts = await open_here(interaction.guild_id)
         typed = current.lower()
-        return choices([(f"{d.fact_id}: {texts[d.fact_id]}", d.fact_id) for d in open_here
+        return choices([(f"{d.fact_id}: {texts[d.fact_id]}", d.fact_id) for d in disputed
                         if typed in d.fact_id or typed in texts[d.fact_id].lower()])
 
     for command in (flag, unflag, disputes):

@@ -66,10 +66,7 @@ async def apologise(interaction: discord.Interaction, error: BaseException, what
 async def tell(interaction: discord.Interaction, message: str) -> None:
     """A private message to the user, as the response or as a followup when already answered."""
     try:
-        if interaction.response.is_done():
-            await interaction.followup.send(message, ephemeral=_followup_ephemeral(interaction, True))
-        else:
-            await interaction.response.send_message(message, ephemeral=True)
+        await send(interaction, content=message, ephemeral=True)
     except discord.HTTPException:
         log.warning("could not tell the user (interaction %s)", interaction.id)
 

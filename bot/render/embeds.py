@@ -38,6 +38,7 @@ from storage import (
     SourceView,
     SynthesisAnswer,
     footnotes,
+    unresolved_note,
 )
 
 COLOUR = discord.Colour.teal()
@@ -247,10 +248,8 @@ def synthesis_messages(answer: SynthesisAnswer) -> list[list[discord.Embed]]:
         f"[{n}] `{fact_id}`" + (f" {DISPUTED}" if fact_id in disputed_ids else "")
         for fact_id, n in numbers.items()
     ]
-    unresolved = sum(block.unresolved for block in answer.paragraphs)
-    if unresolved:
-        notes.append(f"{unresolved} citation{'s' if unresolved != 1 else ''} in the text name no fact of the page, "
-                     "so they are not shown.")
+    unresolved = unresolved_note(sum(block.unresolved for block in answer.paragraphs), "the text")
+    notes += [unresolved] if unresolved else []
     notes.append(f"{len(answer.perspectives)} model perspectives: `/synthesis perspective:1` … `{len(answer.perspectives)}`")
     for part in chunks("\n".join(notes), EMBED_DESCRIPTION):
         embeds.append(discord.Embed(title="Citations (use /fact <id>)", description=part, colour=COLOUR))
@@ -267,7 +266,7 @@ def perspective(answer: SynthesisAnswer, number: int) -> list[list[discord.Embed
     confidence = f"{block.confidence}% confidence" if block.confidence is not None else "confidence not stated"
     embeds[0].title = one_line(f"{answer.concept} — perspective {number} of {len(answer.perspectives)}", EMBED_TITLE)
     embeds[0].set_author(name=one_line(f"{block.model} ({stance}{confidence})", 256))
-    cited = [f"[{n}] `{fact_id}`" for fact_id, n in numbers.items()] + [block.unresolved_note] * bool(block.unresolved)
+    cited = [f"[{n}] `{fact_id}`" for fact_id, n in numbers.items()] + ([block.unresolved_note] if block.unresolved else [])
     if cited:
         embeds.append(discord.Embed(title="Citations", description=clip("\n".join(cited), EMBED_DESCRIPTION), colour=COLOUR))
     return pack(embeds)

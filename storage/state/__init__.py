@@ -80,11 +80,9 @@ class StateError(RuntimeError):
 class StateUnavailable(StateError):
     """The shared store cannot be reached (server down or restarting): the user is told politely."""
 
-    def __init__(self, detail: str = "") -> None:
-        super().__init__(
-            "The dispute store is not reachable right now, so this could not be answered. "
-            "Please try again in a moment."
-        )
+    def __init__(self, detail: str = "", message: str = "") -> None:
+        super().__init__(message or "The dispute store is not reachable right now, so this could not be answered. "
+                         "Please try again in a moment.")
         self.detail = detail  # for the log, never for the user
 
 
@@ -92,12 +90,9 @@ class StateUnsure(StateUnavailable):
     """The store went away after a write was sent: it may or may not have been committed."""
 
     def __init__(self, fact_id: str, detail: str = "") -> None:
-        StateError.__init__(
-            self,
-            "The dispute store stopped answering while this was being saved, so it may or may not have "
-            f"been recorded. Once it is back, look the fact up with /fact {fact_id} to see whether it was.",
-        )
-        self.detail = detail
+        super().__init__(detail, "The dispute store stopped answering while this was being saved, so it may or may"
+                         f" not have been recorded. Once it is back, look the fact up with /fact {fact_id} to see"
+                         " whether it was.")
 
 
 async def open_state(url: str | None, conn: aiosqlite.Connection) -> StateStore:

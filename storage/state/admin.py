@@ -135,13 +135,11 @@ async def copy_history(sqlite_path: str | Path, url: str) -> CopyReport:
                 quiz_there = await _quiz_there(conn, quiz, url)
                 if history_there and quiz_there:
                     return replace(report, already_there=True)
-                if 0 < held < len(replay.events):
-                    # An earlier copy, and SQLite has gone on since: the store holds this history's
-                    # first part (append-only, as everywhere), so the rest is appended to it.
+                if not history_there:
+                    # Into an empty store, or after an earlier copy when SQLite went on since: the
+                    # store holds this history's first `held` events (append-only), the rest follows.
                     await _append_history(conn, replay, held)
                     report = replace(report, held_before=held)
-                elif not history_there:
-                    await _write_history(conn, replay)
                 if not quiz_there:
                     await write_quiz(conn, quiz)
                 await _check_counts(conn, expected if not history_there else None, quiz.counts() if not quiz_there else None)
@@ -150,22 +148,9 @@ async def copy_history(sqlite_path: str | Path, url: str) -> CopyReport:
     return replace(report, quiz_only=history_there)
 
 
-async def _write_history(conn: asyncpg.Connection, replay: _Replay) -> None:
-    await conn.copy_records_to_table("disputes", records=replay.disputes.values(), columns=_DISPUTE_COLUMNS)
-    await conn.copy_records_to_table("flag_events", records=replay.events, columns=_EVENT_COLUMNS)
-    await _continue_ids(conn)
-
-
-async def _continue_ids(conn: asyncpg.Connection) -> None:
-    """New rows continue after the copied ids."""
-    for table in ("disputes", "flag_events"):
-        await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
-                           f" coalesce((SELECT max(id) FROM {table}), 0) + 1, false)")
-
-
 async def _append_history(conn: asyncpg.Connection, replay: _Replay, held: int) -> None:
-    """The events after the first `held`, and the disputes as they leave them: open ones the store
-    has are updated (closed or extended, in id order, so a fact's old dispute closes before its
+    """The events after the first `held` (all of them into an empty store), and the disputes as
+    they leave them: open ones the store has are updated (closed or extended, in id order, so a fact's old dispute closes before its
     new one opens), the others added."""
     known = {r["id"]: tuple(r) for r in await conn.fetch(f"SELECT {', '.join(_DISPUTE_COLUMNS)} FROM disputes")}
     added = []
@@ -176,7 +161,9 @@ async def _append_history(conn: asyncpg.Connection, replay: _Replay, held: int) 
             await conn.execute("UPDATE disputes SET updated_at = $2, closed_at = $3 WHERE id = $1", row[0], row[4], row[5])
     await conn.copy_records_to_table("disputes", records=added, columns=_DISPUTE_COLUMNS)
     await conn.copy_records_to_table("flag_events", records=replay.events[held:], columns=_EVENT_COLUMNS)
-    await _continue_ids(conn)
+    for table in ("disputes", "flag_events"):  # new rows continue after the copied ids
+        await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                           f" coalesce((SELECT max(id) FROM {table}), 0) + 1, false)")
 
 
 async def _quiz_there(conn: asyncpg.Connection, quiz: QuizRows, url: str) -> bool:

@@ -12,7 +12,6 @@ from collections.abc import Container
 import genanki
 
 from storage.answers import FactView
-from storage.study.questions import StudyFact, TermPool
 from storage.study.terms import blanked_spans, hideable_terms
 
 # Fixed ids: Anki recognises the note types again on every import, so notes update in place.
@@ -81,11 +80,10 @@ def fact_note(fact: FactView, common: Container[str] = ()) -> genanki.Note:
                         tags=tags)
 
 
-def build_deck(name: str, facts: list[FactView]) -> tuple[bytes, int]:
-    """(the .apkg bytes, how many notes are clozes) for `facts` in a deck called `name`."""
+def build_deck(name: str, facts: list[FactView], common: Container[str] = ()) -> tuple[bytes, int]:
+    """(the .apkg bytes, how many notes are clozes) for `facts` in a deck called `name`. A term in
+    `common` ("Montreal") is no cloze: the quiz asks it now and then, a deck every time."""
     deck = genanki.Deck(int.from_bytes(hashlib.sha256(name.encode()).digest()[:6], "big"), name)
-    # A term in many facts ("Montreal") is no cloze: the quiz asks it now and then, a deck every time.
-    common = TermPool.of(StudyFact(f.id, f.text, f.type, f.concept) for f in facts).common
     clozes = 0
     for fact in facts:
         note = fact_note(fact, common)

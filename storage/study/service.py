@@ -120,7 +120,8 @@ class Study:
         ordered: list[FactView] = [views[rowid] for rowid, _ in selected if rowid in views]
         kept = [f for f in ordered if include_disputed or not f.disputed]
         name = await self._deck_name(concept, kept)
-        data, cloze_notes = await asyncio.to_thread(build_deck, name, kept)
+        # The library's common terms (the quiz's pool, built once), not those of this selection.
+        data, cloze_notes = await asyncio.to_thread(build_deck, name, kept, (await self.pool()).common)
         disputed = sum(f.disputed for f in ordered)
         return Deck(_filename(name, source, fact_type), data, len(kept), cloze_notes,
                     0 if include_disputed else disputed, disputed if include_disputed else 0)

@@ -122,7 +122,7 @@ def _spelled_out(text: str, term: Term) -> bool:
     """"brain-derived neurotrophic factor (BDNF)", "phencyclidine (PCP)" or "BDNF (brain-derived
     ...)": an acronym in brackets right after words, or followed by words in brackets, is defined
     by them (however its letters map to theirs); so is one whose neighbours' initials spell it."""
-    end = term.start + len(term.text)
+    end = term.end
     bracketed = text[term.start - 1 : term.start] == "(" and text[end : end + 1] == ")"
     if bracketed and text[: term.start - 1].rstrip()[-1:].isalnum():
         return True
