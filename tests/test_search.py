@@ -134,6 +134,30 @@ async def test_learned_acronyms_find_facts_that_use_only_the_other_form(library,
     assert only_other, f"no fact using only the other form of {query!r} was found"
 
 
+async def test_a_long_form_typed_finds_the_acronym_the_page_writes_alone(library):
+    """The page writes only "TNF-α"; the initials of the words typed spell it."""
+    top = (await library.fact("tumour necrosis factor", limit=3)).results
+    assert top and "TNF-α" in top[0].text
+
+
+async def test_initials_count_only_when_they_spell_an_acronym_of_the_page(library):
+    vocab = await library.search.vocabulary()
+    assert vocab.initialism(["tumour", "necrosis", "factor"]) == "tnf"
+    assert vocab.initialism(["electroconvulsive", "therapy"]) is None  # too short to be more than chance
+    assert vocab.initialism(["ketamine", "early", "treatment"]) is None  # "ket" is no acronym of the page
+    assert vocab.initialism(["anxiety", "nasal", "dose"]) is None  # "and" is an English word
+
+
+@pytest.mark.parametrize("query, held", [
+    ("sws", "sleep slow waves"),  # the long form's words in another order and form
+    ("slow wave sleep", "sleep slow waves"),
+])
+async def test_a_long_form_is_answered_by_its_words_apart(library, query, held):
+    answer = await library.fact(query, limit=5)
+    assert any(held in f.text for f in answer.results), [f.text[:60] for f in answer.results]
+    assert "Slow Wave Sleep (SWS)" in answer.results[0].text  # the phrase itself ranks first
+
+
 @pytest.mark.parametrize("query, form", [
     ("neurotoxicity", "neurotoxic"),
     ("dissociative", "dissociation"),

@@ -47,6 +47,8 @@ LONE_LETTER = 0.25  # of its idf, for a one-letter word: it matters in a notatio
 UNMATCHED_WEIGHT = 1.0
 # A word whose family key extends the typed word's counts 0.8-0.9, the closer in spelling the more.
 EXTENDED_WEIGHT = 0.8
+LONG_FORM_APART = 0.7  # a long form's words all there, not as the phrase, answer it this much
+LONG_FORM_SHARE = 0.5  # of its idf, the least of a long form's words that answers it in part
 SEARCH_THREADS = 2  # one search's SQL (the GIL released) overlaps another's ranking
 CITED_SOURCES, CITED_FACTS = 2, 20  # facts taken from sources whose citation matches the query
 TITLE_WORD_RATIO = 80.0  # a typed word names a title's word when this close (one typo in five letters)
@@ -57,6 +59,10 @@ SOURCE_MATCH = 40.0  # a source's citation must answer this much of the query (s
 class Alternative:
     words: tuple[str, ...]  # one word, or a phrase
     weight: float  # 1.0 as typed; less when corrected or expanded
+    # A term's long form ("ketamine assisted psychotherapy" for "kap") is also answered by its
+    # words apart, in other forms, or mostly there: each word's forms and its share of the idf.
+    parts: tuple[tuple[frozenset[str], float], ...] = ()
+    reach: tuple[str, ...] = ()  # of those forms, the ones rare enough to fetch candidates by
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,12 @@ class Scored:
 def escape_fts(words_: tuple[str, ...]) -> str:
     """A quoted FTS5 string: user text never reaches the query syntax unescaped."""
     return '"' + " ".join(words_).replace('"', '""') + '"'
+
+
+def _fts_alternative(alternative: Alternative) -> str:
+    """The FTS5 expression of one alternative: a long form's candidates are also the facts with
+    one of its rarer words in any form (bm25 puts the rarest first; the rerank judges)."""
+    return " OR ".join([escape_fts(alternative.words), *(escape_fts((form,)) for form in alternative.reach)])
 
 
 class Searcher:
@@ -273,9 +285,15 @@ class Searcher:
             if not alternatives:
                 alternatives += [Alternative((w,), EXTENDED_WEIGHT + 0.1 * fuzz.ratio(word, w) / 100)
                                  for w in vocab.extended(word)]
+        shorts = set(vocab.long_acronym.get(typed, ()))
+        initials = vocab.initialism(phrase)
+        if initials:
+            shorts.add(initials)
+        if shorts and known:  # a long form typed ("slow wave sleep") matches as a page's long form does
+            alternatives[0] = _long_form(phrase, alternatives[0].weight, vocab)
         for long in sorted(vocab.acronym_long.get(typed.replace(" ", ""), ())):
-            alternatives.append(Alternative(tuple(long.split()), 0.95))
-        for short in sorted(vocab.long_acronym.get(typed, ())):
+            alternatives.append(_long_form(tuple(long.split()), 0.95, vocab))
+        for short in sorted(shorts):
             alternatives.append(Alternative((short,), 0.95))
         if not alternatives:
             return None
@@ -338,7 +356,7 @@ class Searcher:
         """rowid -> bm25 order score (1.0 best, 0.0 unranked), from FTS5."""
         groups = sorted(plan.groups, key=lambda g: g.df)
         found: dict[int, float] = {}
-        expressions = [" OR ".join(escape_fts(a.words) for a in g.alternatives) for g in groups]
+        expressions = [" OR ".join(_fts_alternative(a) for a in g.alternatives) for g in groups]
         if len(groups) > 1:
             both = " AND ".join(f"({e})" for e in expressions)
             self._match(both, filters, k, ranked=groups[0].df <= RANKABLE_DF, into=found)
@@ -507,18 +525,30 @@ def _notations(phrase: tuple[str, ...], vocab: Vocabulary) -> list[Alternative]:
     return found
 
 
+def _long_form(phrase: tuple[str, ...], weight: float, vocab: Vocabulary) -> Alternative:
+    """A long form as an alternative whose words may also answer apart (see _presence)."""
+    forms = [frozenset((word, *vocab.family(word))) for word in phrase]
+    idfs = [vocab.idf(sum(vocab.df.get(form, 0) for form in word_forms)) for word_forms in forms]
+    total = sum(idfs) or 1.0
+    # Words too common to rank ("ketamine" on a page about it) are fetched only within the phrase:
+    # alone they would make FTS5 rank thousands of rows, and they weigh little in the share.
+    reach = sorted({form for word_forms in forms for form in word_forms if 0 < vocab.df.get(form, 0) <= RANKABLE_DF})
+    return Alternative(phrase, weight, tuple((f, idf / total) for f, idf in zip(forms, idfs)), tuple(reach))
+
+
 def _alt_df(alternative: Alternative, vocab: Vocabulary) -> int:
     return min((vocab.df.get(w, 0) for w in alternative.words), default=0)
 
 
 def _merge_long_forms(chunks: list[list[str]], vocab: Vocabulary) -> list[list[str]]:
-    """Join consecutive typed words that spell a known long form ("vascular endothelial ...")."""
+    """Join consecutive typed words that spell a known long form ("vascular endothelial ..."), or
+    whose initials spell an acronym the page uses ("tumour necrosis factor")."""
     merged: list[list[str]] = []
     i = 0
     while i < len(chunks):
         for length in range(min(8, len(chunks) - i), 1, -1):
             joined = [w for c in chunks[i : i + length] for w in c]
-            if " ".join(joined) in vocab.long_acronym:
+            if " ".join(joined) in vocab.long_acronym or vocab.initialism(joined):
                 merged.append(joined)
                 i += length
                 break
@@ -540,6 +570,11 @@ def _presence(alternative: Alternative, body_set: set[str], body_text: str, cite
         return 0.0
     if f" {' '.join(alternative.words)} " in body_text:
         return 1.0
+    if alternative.parts:
+        # Its words apart ("sleep slow waves"), or the rare ones of them ("ketamine
+        # psychotherapy" for "ketamine assisted psychotherapy"), answer it in part.
+        share = sum(weight for forms, weight in alternative.parts if not forms.isdisjoint(body_set))
+        return LONG_FORM_APART * share if share >= LONG_FORM_SHARE else 0.0
     if all(w in body_set for w in alternative.words):
         return 0.7
     if all(w in body_set or w in cite_set for w in alternative.words):

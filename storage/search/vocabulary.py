@@ -19,7 +19,8 @@ from storage.textnorm import fold
 CORRECTION_CUTOFF = 78.0  # rapidfuzz ratio a correction must reach
 MIN_CORRECTABLE = 4
 TYPO_LETTERS = 4  # a correction may assume one typo per this many letters of the typed word
-MAX_LONG_FORMS = 3  # per acronym  # shorter words are too ambiguous to correct ("pcp" vs "pap")
+MAX_LONG_FORMS = 3  # per acronym
+INITIALS = range(3, 7)  # typed words whose initials may spell an acronym of the corpus  # shorter words are too ambiguous to correct ("pcp" vs "pap")
 
 
 @dataclass
@@ -47,6 +48,16 @@ class Vocabulary:
             return None  # "mg" is a word; "m" begins too many
         found = self.completions(part, 2)
         return found[0] if len(found) == 1 else None
+
+    def initialism(self, phrase: list[str] | tuple[str, ...]) -> str | None:
+        """The corpus acronym the initials of typed words spell ("tumour necrosis factor" -> "tnf"),
+        when the page writes only the acronym: a known acronym, or a corpus word that is no English one."""
+        if len(phrase) not in INITIALS or not all(word.isalpha() for word in phrase):
+            return None
+        short = "".join(word[0] for word in phrase)
+        if short in self.acronym_long or (short in self.df and short not in self.english):
+            return short
+        return None
 
     def family(self, word: str) -> list[str]:
         """Corpus words of the same family as `word` (other forms, British/American spellings)."""
