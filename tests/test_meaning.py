@@ -44,6 +44,16 @@ async def test_nonsense_still_finds_nothing(meaning_library):
         assert answer.results == [] and answer.missing is not None, junk
 
 
+async def test_no_word_of_the_page_or_of_english_is_no_question_for_meaning(meaning_library):
+    """The sentence model ranks facts for any string; the nearest of "qwertyuiop" is no answer."""
+    for junk in ("qwertyuiop", "spravatto", "asdfgh jklqw"):
+        answer = await meaning_library.fact(junk)
+        assert answer.results == [] and answer.missing is not None, junk
+    # A word of English the page lacks is still a question, and so is a form of a page word.
+    for asked in ("chemotherapy", "psychoplastogenic"):
+        assert (await meaning_library.fact(asked)).results, asked
+
+
 def test_a_cosine_counts_by_how_far_it_stands_above_the_querys_background():
     # A short query's best fact at 0.28 over a background of 0.02 +- 0.05 is strong evidence; the
     # same cosine for a question whose every fact scores 0.5-0.8 is none.

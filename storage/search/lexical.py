@@ -320,6 +320,10 @@ class Searcher:
         if self.meaning is None or not self.meaning.ready:
             return scored[:limit], plan
         vocab = self._vocabulary()
+        if not scored and not vocab.recognises_any(query):
+            # No word of the page found it and no word of it is one ("qwertyuiop", "asdf jkl"): the
+            # sentence model would still rank facts, but the nearest of nothing is no answer.
+            return [], plan
         text = meaning_text(query, vocab.df, vocab.documents)
         found = self.meaning.near(self._conn(), text, filters, CANDIDATES, [] if mode == "meaning" else [s.rowid for s in scored])
         if mode == "meaning":

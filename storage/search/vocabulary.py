@@ -14,13 +14,14 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from storage.search.wordforms import WordForms, english_words
-from storage.textnorm import fold
+from storage.textnorm import STOP_WORDS, fold, words
 
 CORRECTION_CUTOFF = 78.0  # rapidfuzz ratio a correction must reach
 MIN_CORRECTABLE = 4
 TYPO_LETTERS = 4  # a correction may assume one typo per this many letters of the typed word
 MAX_LONG_FORMS = 3  # per acronym
-INITIALS = range(3, 7)  # typed words whose initials may spell an acronym of the corpus  # shorter words are too ambiguous to correct ("pcp" vs "pap")
+INITIALS = range(3, 7)
+RECOGNISED_START = 5  # typed words whose initials may spell an acronym of the corpus  # shorter words are too ambiguous to correct ("pcp" vs "pap")
 
 
 @dataclass
@@ -58,6 +59,17 @@ class Vocabulary:
         if short in self.acronym_long or (short in self.df and short not in self.english):
             return short
         return None
+
+    def recognises_any(self, query: str) -> bool:
+        """True when some content word of `query` is one `recognises` (see there)."""
+        return any(self.recognises(w) for w in words(fold(query)) if w not in STOP_WORDS and w.isalpha())
+
+    def recognises(self, word: str) -> bool:
+        """True for a word of the page or of everyday English, or one that begins as a word of the
+        page does (RECOGNISED_START letters: "psychoplastogenic"); False for "qwertyuiop"."""
+        if word in self.df or word in self.english:
+            return True
+        return len(word) >= RECOGNISED_START and bool(self.completions(word[:RECOGNISED_START], 1))
 
     def family(self, word: str) -> list[str]:
         """Corpus words of the same family as `word` (other forms, British/American spellings)."""
