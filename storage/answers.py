@@ -53,6 +53,8 @@ class Missing:
     scope: str = ""  # the concept a perspective number was asked of
     filtered_out: bool = False  # the words find facts, but none the filters allow
     limit: int = 0  # "deck": the most facts one may hold (asked is how many were selected)
+    mentioned: int = 0  # "source": facts whose text has the words asked (a journal cited in a fact)
+    mentioned_more: bool = False  # and there are more than that many (the search's cap)
 
     @property
     def message(self) -> str:
@@ -77,7 +79,12 @@ class Missing:
                     " drop type:, source: or concept: to see them.")
         else:
             text = f"No {self.what} matches “{asked}”."
-        if self.nearest:
+        if self.mentioned:
+            # "lancet": no source is the journal, but facts cite it; /fact is where they are.
+            some = ("1 fact mentions" if self.mentioned == 1
+                    else f"{self.mentioned:,}{'+' if self.mentioned_more else ''} facts mention")
+            text += f" {some} it: search them with /fact {asked}."
+        elif self.nearest:
             text += " Did you mean: " + ", ".join(self.nearest) + "?"
         return text
 

@@ -389,9 +389,16 @@ class Library:
         views = await self.views.sources(ids[offset : offset + limit], scores, guild_id, sample)
         missing = None
         if not ids:
-            missing = (Missing("source", query, nearest=tuple(await self.search.suggest(query))) if query
-                       else await self._missing_concept(concept or ""))
+            missing = await self._missing_source(query, concept_id) if query else await self._missing_concept(concept or "")
         return SourceAnswer(query, views, len(ids), offset, missing, elapsed_ms=_ms(started))
+
+    async def _missing_source(self, query: str, concept_id: int | None) -> Missing:
+        """No source matches: say how many facts have the words (their text names a journal no
+        source is), else what the words may have meant."""
+        scored, _ = await self.search.facts(query, Filters(concept_id=concept_id), limit=MAX_RESULTS)
+        if scored:
+            return Missing("source", query, mentioned=len(scored), mentioned_more=len(scored) >= MAX_RESULTS)
+        return Missing("source", query, nearest=tuple(await self.search.suggest(query)))
 
     # -- synthesis --------------------------------------------------------------------------
 

@@ -261,3 +261,14 @@ async def test_did_you_mean_offers_only_what_was_plausibly_meant(library, typed,
         assert suggestions == [], suggestions
     else:
         assert any(s.startswith(offered[:40]) for s in suggestions), suggestions
+
+
+async def test_a_source_search_that_finds_none_says_how_many_facts_mention_it(library):
+    """No source is The Lancet, but two facts cite it: the student is sent where they are."""
+    answer = await library.source("lancet")
+    assert answer.results == [] and answer.missing.message == (
+        "No source matches “lancet”. 2 facts mention it: search them with /fact lancet.")
+    many = await library.source("ketamine")
+    assert "50+ facts mention it" in many.missing.message
+    nothing = await library.source("qqqzzz")
+    assert nothing.missing.message == "No source matches “qqqzzz”."
