@@ -50,7 +50,7 @@ class Missing:
     choices: tuple[str, ...] = ()  # every valid value, when there are few enough to list
     nearest: tuple[str, ...] = ()  # the closest things that do exist (did you mean)
     as_filter: bool = False  # a filter of a search named nothing, so nothing was searched
-    scope: str = ""  # the concept a perspective number was asked of
+    scope: str = ""  # the concept a perspective number was asked of, or a source search was kept to
     filtered_out: bool = False  # the words find facts, but none the filters allow
     limit: int = 0  # "deck": the most facts one may hold (asked is how many were selected)
     mentioned: int = 0  # "source": facts whose text has the words asked (a journal cited in a fact)
@@ -81,9 +81,10 @@ class Missing:
             text = f"No {self.what} matches “{asked}”."
         if self.mentioned:
             # "lancet": no source is the journal, but facts cite it; /fact is where they are.
-            some = ("1 fact mentions" if self.mentioned == 1
-                    else f"{self.mentioned:,}{'+' if self.mentioned_more else ''} facts mention")
-            text += f" {some} it: search them with /fact {asked}."
+            some = ("1 fact mentions it: search it" if self.mentioned == 1
+                    else f"{self.mentioned:,}{'+' if self.mentioned_more else ''} facts mention it: search them")
+            within = f" concept:{self.scope}" if self.scope else ""
+            text += f" {some} with /fact {asked}{within}."
         elif self.nearest:
             text += " Did you mean: " + ", ".join(self.nearest) + "?"
         return text

@@ -389,15 +389,17 @@ class Library:
         views = await self.views.sources(ids[offset : offset + limit], scores, guild_id, sample)
         missing = None
         if not ids:
-            missing = await self._missing_source(query, concept_id) if query else await self._missing_concept(concept or "")
+            missing = (await self._missing_source(query, concept_id, concept) if query
+                       else await self._missing_concept(concept or ""))
         return SourceAnswer(query, views, len(ids), offset, missing, elapsed_ms=_ms(started))
 
-    async def _missing_source(self, query: str, concept_id: int | None) -> Missing:
+    async def _missing_source(self, query: str, concept_id: int | None, concept: str | None) -> Missing:
         """No source matches: say how many facts have the words (their text names a journal no
         source is), else what the words may have meant."""
-        scored, _ = await self.search.facts(query, Filters(concept_id=concept_id), limit=MAX_RESULTS)
-        if scored:
-            return Missing("source", query, mentioned=len(scored), mentioned_more=len(scored) >= MAX_RESULTS)
+        mentioned = await self.search.mentions(query, Filters(concept_id=concept_id), limit=MAX_RESULTS + 1)
+        if mentioned:
+            return Missing("source", query, scope=concept or "", mentioned=min(mentioned, MAX_RESULTS),
+                           mentioned_more=mentioned > MAX_RESULTS)
         return Missing("source", query, nearest=tuple(await self.search.suggest(query)))
 
     # -- synthesis --------------------------------------------------------------------------

@@ -145,7 +145,18 @@ async def test_initials_count_only_when_they_spell_an_acronym_of_the_page(librar
     assert vocab.initialism(["tumour", "necrosis", "factor"]) == "tnf"
     assert vocab.initialism(["electroconvulsive", "therapy"]) is None  # too short to be more than chance
     assert vocab.initialism(["ketamine", "early", "treatment"]) is None  # "ket" is no acronym of the page
-    assert vocab.initialism(["anxiety", "nasal", "dose"]) is None  # "and" is an English word
+    # Words the page has are searched as themselves, whatever their initials spell.
+    assert vocab.initialism(["excluded", "clinical", "trials"]) is None  # "ect"
+    assert vocab.initialism(["mitochondrial", "damage", "morphological", "abnormalities"]) is None  # "mdma"
+    # An English word is no acronym, even one the page defines ("acceptance and commitment therapy (ACT)").
+    assert "act" in vocab.acronym_long and vocab.initialism(["anxiety", "children", "treatment"]) is None
+
+
+@pytest.mark.parametrize("query", ["patients elderly treatment", "anxiety children treatment"])
+async def test_chance_initials_leave_the_words_typed_alone(library, query):
+    plan = library.search.plan(query, await library.search.vocabulary())
+    assert [g.typed for g in plan.groups] == ["patients" if "patients" in query else "anxiety", "treatment"]
+    assert (await library.fact(query)).total >= 20
 
 
 @pytest.mark.parametrize("query, held", [
@@ -156,6 +167,15 @@ async def test_a_long_form_is_answered_by_its_words_apart(library, query, held):
     answer = await library.fact(query, limit=5)
     assert any(held in f.text for f in answer.results), [f.text[:60] for f in answer.results]
     assert "Slow Wave Sleep (SWS)" in answer.results[0].text  # the phrase itself ranks first
+
+
+async def test_a_long_form_needs_all_its_words(library):
+    """Psilocybin-assisted psychotherapy is no ketamine-assisted psychotherapy ("kap")."""
+    answer = await library.fact("kap", limit=50)
+    assert answer.results[0].text.startswith("J. Dore")  # "Ketamine assisted psychotherapy (KAP)"
+    for fact in answer.results:
+        text = fact.text.lower()
+        assert "kap" in text or all(w in text for w in ("ketamine", "assisted", "psychotherapy")), fact.text
 
 
 @pytest.mark.parametrize("query, form", [
@@ -268,7 +288,12 @@ async def test_a_source_search_that_finds_none_says_how_many_facts_mention_it(li
     answer = await library.source("lancet")
     assert answer.results == [] and answer.missing.message == (
         "No source matches “lancet”. 2 facts mention it: search them with /fact lancet.")
+    kept = await library.source("lancet", concept="ketamine")
+    assert kept.missing.message.endswith("search them with /fact lancet concept:ketamine.")
+    # Only facts with every word count; a misspelling gets its correction, not a count.
+    assert "mention" not in (await library.source("lancet zzyzx")).missing.message
+    assert (await library.source("lancett")).missing.message == "No source matches “lancett”. Did you mean: lancet?"
     many = await library.source("ketamine")
-    assert "50+ facts mention it" in many.missing.message
+    assert "50+ facts mention it" in many.missing.message  # nearly every fact of the page says "ketamine"
     nothing = await library.source("qqqzzz")
     assert nothing.missing.message == "No source matches “qqqzzz”."

@@ -21,7 +21,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -48,7 +48,6 @@ UNMATCHED_WEIGHT = 1.0
 # A word whose family key extends the typed word's counts 0.8-0.9, the closer in spelling the more.
 EXTENDED_WEIGHT = 0.8
 LONG_FORM_APART = 0.7  # a long form's words all there, not as the phrase, answer it this much
-LONG_FORM_SHARE = 0.5  # of its idf, the least of a long form's words that answers it in part
 SEARCH_THREADS = 2  # one search's SQL (the GIL released) overlaps another's ranking
 CITED_SOURCES, CITED_FACTS = 2, 20  # facts taken from sources whose citation matches the query
 TITLE_WORD_RATIO = 80.0  # a typed word names a title's word when this close (one typo in five letters)
@@ -59,10 +58,10 @@ SOURCE_MATCH = 40.0  # a source's citation must answer this much of the query (s
 class Alternative:
     words: tuple[str, ...]  # one word, or a phrase
     weight: float  # 1.0 as typed; less when corrected or expanded
-    # A term's long form ("ketamine assisted psychotherapy" for "kap") is also answered by its
-    # words apart, in other forms, or mostly there: each word's forms and its share of the idf.
-    parts: tuple[tuple[frozenset[str], float], ...] = ()
-    reach: tuple[str, ...] = ()  # of those forms, the ones rare enough to fetch candidates by
+    # A term's long form ("slow wave sleep" for "sws") is also answered by its words apart and in
+    # other forms ("sleep slow waves"): the forms of each of its content words.
+    parts: tuple[frozenset[str], ...] = ()
+    reach: tuple[str, ...] = ()  # the forms of its rarest word, which every fact answering it has
 
 
 @dataclass(frozen=True)
@@ -108,8 +107,8 @@ def escape_fts(words_: tuple[str, ...]) -> str:
 
 
 def _fts_alternative(alternative: Alternative) -> str:
-    """The FTS5 expression of one alternative: a long form's candidates are also the facts with
-    one of its rarer words in any form (bm25 puts the rarest first; the rerank judges)."""
+    """The FTS5 expression of one alternative: a long form's candidates are also the facts with its
+    rarest word in any form (the rerank judges whether the others are there)."""
     return " OR ".join([escape_fts(alternative.words), *(escape_fts((form,)) for form in alternative.reach)])
 
 
@@ -178,6 +177,10 @@ class Searcher:
     async def source_filter(self, query: str, concept_id: int | None = None) -> tuple[int, ...]:
         """The ids of the sources a `source:` filter names; () when none matches."""
         return await self._run(self._source_filter, query, concept_id)
+
+    async def mentions(self, query: str, filters: Filters = Filters(), limit: int = 50) -> int:
+        """How many facts (up to `limit`) have every typed word, as typed or in another form."""
+        return await self._run(self._mentions, query, filters, limit)
 
     async def suggest(self, query: str, limit: int = 3) -> list[str]:
         """Up to `limit` corpus words or source titles close to what was typed."""
@@ -248,8 +251,16 @@ class Searcher:
         typed = " ".join(chunk)
         alternatives: list[Alternative] = []
         known = all(w in vocab.df for w in phrase)
+        # A long form typed ("slow wave sleep"), or words whose initials spell an acronym of the
+        # page ("tumour necrosis factor"), also find the acronym, and match as a page's long form does.
+        shorts = set(vocab.long_acronym.get(typed, ()))
+        initials = vocab.initialism(phrase)
+        if initials:
+            shorts.add(initials)
         if known:
-            alternatives.append(Alternative(phrase, 1.0))
+            alternatives.append(_long_form(phrase, 1.0, vocab) if shorts else Alternative(phrase, 1.0))
+        elif initials:  # the words the page has still count ("necrosis factor")
+            alternatives.append(_long_form(phrase, FAMILY_WEIGHT, vocab))
         alternatives += _notations(phrase, vocab)
         if len(phrase) > 1 and not known and not alternatives:
             # "5-HT2A" where the corpus writes "5-HT2AR": complete or correct the unknown parts.
@@ -285,12 +296,6 @@ class Searcher:
             if not alternatives:
                 alternatives += [Alternative((w,), EXTENDED_WEIGHT + 0.1 * fuzz.ratio(word, w) / 100)
                                  for w in vocab.extended(word)]
-        shorts = set(vocab.long_acronym.get(typed, ()))
-        initials = vocab.initialism(phrase)
-        if initials:
-            shorts.add(initials)
-        if shorts and known:  # a long form typed ("slow wave sleep") matches as a page's long form does
-            alternatives[0] = _long_form(phrase, alternatives[0].weight, vocab)
         for long in sorted(vocab.acronym_long.get(typed.replace(" ", ""), ())):
             alternatives.append(_long_form(tuple(long.split()), 0.95, vocab))
         for short in sorted(shorts):
@@ -355,6 +360,19 @@ class Searcher:
         scored = [s for s in scored if s.score > 0]
         scored.sort(key=lambda s: (-s.score, s.rowid))
         return scored[:limit], plan
+
+    def _mentions(self, query: str, filters: Filters, limit: int) -> int:
+        plan = self.plan(query, self._vocabulary())
+        if plan.empty or plan.unmatched:
+            return 0
+        # Words answered only by a correction or a long form do not count: the fact has other words.
+        literal = QueryPlan(tuple(replace(g, alternatives=tuple(
+            a for a in g.alternatives if len(a.words) == 1 and a.weight >= FAMILY_WEIGHT)) for g in plan.groups))
+        if not all(g.alternatives for g in literal.groups):
+            return 0
+        candidates = self._candidates(literal, filters, limit)
+        rows = self._fetch(list(candidates), {})
+        return sum(1 for body, _ in rows.values() if _every_group(literal.groups, set(body)))
 
     def _candidates(self, plan: QueryPlan, filters: Filters, k: int) -> dict[int, float]:
         """rowid -> bm25 order score (1.0 best, 0.0 unranked), from FTS5."""
@@ -530,17 +548,19 @@ def _notations(phrase: tuple[str, ...], vocab: Vocabulary) -> list[Alternative]:
 
 
 def _long_form(phrase: tuple[str, ...], weight: float, vocab: Vocabulary) -> Alternative:
-    """A long form as an alternative whose words may also answer apart (see _presence)."""
-    forms = [frozenset((word, *vocab.family(word))) for word in phrase]
-    idfs = [vocab.idf(sum(vocab.df.get(form, 0) for form in word_forms)) for word_forms in forms]
-    total = sum(idfs) or 1.0
-    # Words too common to rank ("ketamine" on a page about it) are fetched only within the phrase:
-    # alone they would make FTS5 rank thousands of rows, and they weigh little in the share.
-    reach = sorted({form for word_forms in forms for form in word_forms if 0 < vocab.df.get(form, 0) <= RANKABLE_DF})
-    return Alternative(phrase, weight, tuple((f, idf / total) for f, idf in zip(forms, idfs)), tuple(reach))
+    """A long form as an alternative whose content words may also answer apart (see _presence)."""
+    content = [w for w in phrase if len(w) > 1 and w not in STOP_WORDS and vocab.has(w)]
+    forms = [frozenset(f for f in (word, *vocab.family(word)) if f in vocab.df) for word in content]
+    dfs = [sum(vocab.df[f] for f in word_forms) for word_forms in forms]
+    if not forms:
+        return Alternative(phrase, weight)
+    rarest = forms[dfs.index(min(dfs))]
+    return Alternative(phrase, weight, tuple(forms), tuple(sorted(rarest)))
 
 
 def _alt_df(alternative: Alternative, vocab: Vocabulary) -> int:
+    if alternative.reach:  # every fact answering a long form has its rarest word in some form
+        return sum(vocab.df.get(form, 0) for form in alternative.reach)
     return min((vocab.df.get(w, 0) for w in alternative.words), default=0)
 
 
@@ -575,15 +595,22 @@ def _presence(alternative: Alternative, body_set: set[str], body_text: str, cite
     if f" {' '.join(alternative.words)} " in body_text:
         return 1.0
     if alternative.parts:
-        # Its words apart ("sleep slow waves"), or the rare ones of them ("ketamine
-        # psychotherapy" for "ketamine assisted psychotherapy"), answer it in part.
-        share = sum(weight for forms, weight in alternative.parts if not forms.isdisjoint(body_set))
-        return LONG_FORM_APART * share if share >= LONG_FORM_SHARE else 0.0
+        # Its words apart and in other forms answer it ("sleep slow waves"); most of them do not:
+        # "psilocybin-assisted psychotherapy" is no "ketamine-assisted psychotherapy".
+        if all(not forms.isdisjoint(body_set) for forms in alternative.parts):
+            return LONG_FORM_APART
+        if all(not forms.isdisjoint(body_set) or not forms.isdisjoint(cite_set) for forms in alternative.parts):
+            return 0.5
+        return 0.0
     if all(w in body_set for w in alternative.words):
         return 0.7
     if all(w in body_set or w in cite_set for w in alternative.words):
         return 0.5
     return 0.0
+
+
+def _every_group(groups: tuple[Group, ...], body: set[str]) -> bool:
+    return all(any(a.words[0] in body for a in g.alternatives) for g in groups)
 
 
 def covered(groups: tuple[Group, ...], body: list[str], cite: list[str] | None = None,

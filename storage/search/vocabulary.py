@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from storage.search.wordforms import WordForms, english_words
+from storage.search.wordforms import WordForms, english_words, plausible
 from storage.textnorm import STOP_WORDS, fold, words
 
 CORRECTION_CUTOFF = 78.0  # rapidfuzz ratio a correction must reach
-MIN_CORRECTABLE = 4
+MIN_CORRECTABLE = 4  # shorter words are too ambiguous to correct ("pcp" vs "pap")
 TYPO_LETTERS = 4  # a correction may assume one typo per this many letters of the typed word
 MAX_LONG_FORMS = 3  # per acronym
-INITIALS = range(3, 7)
-RECOGNISED_START = 5  # typed words whose initials may spell an acronym of the corpus  # shorter words are too ambiguous to correct ("pcp" vs "pap")
+INITIALS = range(3, 7)  # how many typed words may spell an acronym by their initials
+MAX_JUDGED = 12  # words of a query judged by recognises_any (as many as the planner keeps)
 
 
 @dataclass
@@ -51,25 +51,31 @@ class Vocabulary:
         return found[0] if len(found) == 1 else None
 
     def initialism(self, phrase: list[str] | tuple[str, ...]) -> str | None:
-        """The corpus acronym the initials of typed words spell ("tumour necrosis factor" -> "tnf"),
-        when the page writes only the acronym: a known acronym, or a corpus word that is no English one."""
+        """The acronym of the page the initials of typed words spell, when the page lacks one of the
+        words in every form: "tumour necrosis factor" -> "tnf" (the page writes only "TNF-α"). The
+        acronym is a learned one or a page word that is no English word ("act" is a verb)."""
         if len(phrase) not in INITIALS or not all(word.isalpha() for word in phrase):
             return None
         short = "".join(word[0] for word in phrase)
-        if short in self.acronym_long or (short in self.df and short not in self.english):
-            return short
-        return None
+        if short in self.english or (short not in self.acronym_long and short not in self.df):
+            return None
+        if all(self.has(word) for word in phrase):
+            return None  # words the page has are searched as themselves ("patients elderly treatment")
+        return short
+
+    def has(self, word: str) -> bool:
+        """True when the page has `word` in some form."""
+        return word in self.df or bool(self.family(word))
 
     def recognises_any(self, query: str) -> bool:
         """True when some content word of `query` is one `recognises` (see there)."""
-        return any(self.recognises(w) for w in words(fold(query)) if w not in STOP_WORDS and w.isalpha())
+        content = [w for w in words(fold(query)) if w not in STOP_WORDS and w.isalpha()]
+        return any(self.recognises(w) for w in content[:MAX_JUDGED])
 
     def recognises(self, word: str) -> bool:
-        """True for a word of the page or of everyday English, or one that begins as a word of the
-        page does (RECOGNISED_START letters: "psychoplastogenic"); False for "qwertyuiop"."""
-        if word in self.df or word in self.english:
-            return True
-        return len(word) >= RECOGNISED_START and bool(self.completions(word[:RECOGNISED_START], 1))
+        """True for a word of the page or of everyday English, or one spelled as English words are
+        ("insomnia", "ayahuasca"); False for a keyboard run ("qwertyuiop")."""
+        return word in self.df or word in self.english or plausible(word)
 
     def family(self, word: str) -> list[str]:
         """Corpus words of the same family as `word` (other forms, British/American spellings)."""

@@ -138,3 +138,24 @@ def english_words() -> frozenset[str]:
     except (OSError, KeyError, ValueError, zipfile.BadZipFile):
         return frozenset()
     return frozenset(w for w in vocab if w.isalpha() and w.isascii() and len(w) > 1)
+
+
+@functools.lru_cache(maxsize=1)
+def english_trigrams() -> frozenset[str]:
+    """The letter trigrams of everyday English words (english_words), "<" and ">" marking their ends."""
+    return frozenset(gram for word in english_words() for gram in _trigrams(word))
+
+
+def plausible(word: str) -> bool:
+    """True when `word` is spelled as English words are: at most one trigram in five unseen in them
+    ("insomnia", "ayahuasca", "xanax"), unlike a keyboard run ("qwertyuiop", "asdfgh")."""
+    known = english_trigrams()
+    if not known:
+        return True  # no model vocabulary to judge by: never refuse a word for want of one
+    grams = _trigrams(word)
+    return sum(gram not in known for gram in grams) <= len(grams) // 5
+
+
+def _trigrams(word: str) -> list[str]:
+    padded = f"<{word}>"
+    return [padded[i : i + 3] for i in range(len(padded) - 2)]
