@@ -158,7 +158,7 @@ class ParseAhead:
                 continue
             if isinstance(result, _Failure):
                 raise ParseWorkerError(str(self.files[index]), result.text)
-            self.ready[index] = result
+            self.ready[index] = Prepared.unpacked(result) if isinstance(result, bytes) else result
             return True
 
 
@@ -188,7 +188,9 @@ def _work(paths: list[str], claimed: Any, limit: Any, stop: Any, lock: Any, resu
             results.cancel_join_thread()
             return
         try:
-            result: Prepared | PageFormatError | _Failure = prepare(Path(paths[index]))
+            parsed = prepare(Path(paths[index]))
+            # A page goes as bytes, which the writer unpacks (see Prepared.packed).
+            result: bytes | PageFormatError | _Failure = parsed.packed() if isinstance(parsed, Prepared) else parsed
         except Exception:  # a bug, not a bad page: the writer re-raises it with this traceback
             result = _Failure(traceback.format_exc())
         results.put((index, result))
