@@ -9,7 +9,7 @@ import hashlib
 import sqlite3
 from pathlib import Path
 
-from storage.identity import fact_key_of, fact_keys, short_id, short_ids, stored_fact_keys
+from storage.identity import fact_key_of, fact_keys, short_id, short_ids, stored_fact_keys, stored_key, stored_keys
 from storage.library import Library
 from storage.load.prepare import prepare
 from storage.pages.format import parse_file
@@ -120,3 +120,8 @@ def test_ids_encoded_together_are_the_ids_encoded_one_by_one():
         assert short_ids(keys, length) == [short_id(key, length) for key in keys]
     assert short_ids(["abc"], 8) == [short_id("abc", 8)]  # shorter than its 40 bits: padded alike
     assert short_ids([], 8) == []
+
+
+def test_stored_keys_of_a_page_are_stored_key_of_each():
+    keys = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(50)]
+    assert list(stored_keys(keys)) == [stored_key(key) for key in keys]

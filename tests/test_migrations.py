@@ -19,6 +19,7 @@ def _version_1(path) -> None:
     conn.execute("INSERT INTO sources VALUES (1, 1, 0, 'A title', 'x.org', 'Pub', '[]', NULL, 1)")
     conn.execute("INSERT INTO facts VALUES (7, 'abcdefgh', 1, 1, 0, 'claim', 'Naïve rats’ BDNF rose.')")
     conn.execute("INSERT INTO fact_index (rowid, body) VALUES (7, 'naive rats'' bdnf rose.')")
+    conn.execute("INSERT INTO citations VALUES (1, 'synthesis', 0, 0, 'bare', NULL, 'Naïve rats', 'abcdefgh', 90.0, 3)")
     conn.close()
 
 
@@ -35,5 +36,9 @@ async def test_version_1_database_is_migrated_with_ids_and_search_intact(tmp_pat
         assert [f.id for f in answer.results] == ["abcdefgh"]
         async with lib.conn.execute("SELECT id, fact FROM fact_ids") as cursor:
             assert [tuple(r) for r in await cursor.fetchall()] == [("abcdefgh", 7)]
+        async with lib.conn.execute("SELECT * FROM citations") as cursor:
+            assert [tuple(r) for r in await cursor.fetchall()] == [
+                (1, "synthesis", 0, 0, "bare", None, "Naïve rats", "abcdefgh", 90.0, 3)
+            ]
     finally:
         await lib.close()

@@ -124,3 +124,29 @@ def test_a_page_whose_sources_declare_no_facts_parses():
     page = parse_text(text, "empty.txt")
     assert page.facts == () and page.paragraphs[0].text == "A paragraph about nothing."
     assert [c.fact_index for c in page.paragraphs[0].citations] == [None]
+
+
+def test_source_dates_are_read_as_strptime_reads_them():
+    """_iso_date reads dates without strptime; it must accept and refuse exactly what these formats do."""
+    from datetime import datetime
+
+    from storage.pages.format import _DATE, _iso_date
+
+    def by_strptime(text: str) -> str | None:
+        text = text.replace(".", "").replace("Sept ", "Sep ")
+        for fmt in ("%b %d, %Y", "%B %d, %Y", "%Y-%m-%d"):
+            try:
+                return datetime.strptime(text, fmt).date().isoformat()
+            except ValueError:
+                continue
+        return None
+
+    months = ["Jan", "Feb", "May", "Jun", "Sep", "Sept", "Dec", "Jan.", "Sept.", "Janx", "June", "Junee", "September",
+              "Septe", "February", "Mayo"]
+    dates = [f"{m} {d}, {y}" for m in months for d in ("0", "00", "1", "09", "28", "29", "30", "31", "32")
+             for y in ("0000", "2020", "2021")]
+    dates += [f"{y}-{m}-{d}" for y in ("0000", "2020", "2021") for m in ("00", "02", "12", "13")
+              for d in ("00", "01", "29", "30", "31", "32")]
+    checked = [text for text in dates if (found := _DATE.search(" " + text)) and found["date"] == text]
+    assert len(checked) > 300
+    assert [_iso_date(text) for text in checked] == [by_strptime(text) for text in checked]

@@ -3,6 +3,7 @@ process when either side stops early or dies."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import time
@@ -69,7 +70,9 @@ def test_a_bug_in_the_worker_is_a_typed_error_naming_the_page(files):
         os.kill(pages.process.pid, signal.SIGKILL)
         pages.process.join()
         pages.claimed[0] = 1
-        pages.results.put((0, _Failure("Traceback (most recent call last):\nZeroDivisionError: boom")))
+        # What the worker sends when prepare raises: a pipe like the worker's carries it.
+        pages.results, sender = multiprocessing.Pipe(duplex=False)
+        sender.send((0, _Failure("Traceback (most recent call last):\nZeroDivisionError: boom")))
         with pytest.raises(ParseWorkerError) as caught:
             list(pages)
     assert caught.value.page == str(files[0])

@@ -137,7 +137,7 @@ async def test_migration_keeps_an_existing_database(tmp_path):
     lib = await Library.open(path, meaning=False)
     try:
         async with lib.conn.execute("PRAGMA user_version") as cursor:
-            assert (await cursor.fetchone())[0] == len(db.migrations()) == 4
+            assert (await cursor.fetchone())[0] == len(db.migrations()) == 5
         assert (await lib.fact_by_id(fact_id, 5)).disputed
         q = await lib.study.quiz(5, 1, answer_seconds=30, repeat_after=5, rng=random.Random(2))
         assert q.cloze.fact_id != fact_id and (await lib.study.question(q.id)).prompt == q.cloze.prompt

@@ -3,16 +3,20 @@
 The worker claims pages from the front of a window of `window` pages; the writer, whenever the
 page it needs next is not ready, claims one itself (the page it needs if nobody has started it,
 else the last one in the window) and parses it instead of waiting. Results come back through a
-queue the writer reads itself: with a ProcessPoolExecutor a helper thread in the writer's process
+pipe the writer reads itself: with a ProcessPoolExecutor a helper thread in the writer's process
 had to win the GIL from the busy writer before the worker could hand over its next result, and
-the stalled worker cost a seventh of the load rate.
+the stalled worker cost a seventh of the load rate. The worker sends from its own parsing thread
+for the same reason in reverse: a multiprocessing.Queue's feeder thread sent the header of a page
+(~130 KB), then had to win the GIL back from the parsing before the body, while the writer, already
+reading, waited. The pipe is widened to hold several pages and the writer takes all that came
+before each page, so the worker seldom waits to send.
 """
 
 from __future__ import annotations
 
+import fcntl
 import multiprocessing
 import os
-import queue
 import threading
 import time
 import traceback
@@ -50,6 +54,7 @@ class ParseAhead:
         self.ready: dict[int, Result] = {}  # parsed or recognised here, or received from the worker
         self.process = None
         self.results: Any = None
+        self.sent_all = False  # the worker's end of the pipe is closed: it exited
         if not (worker and files):
             # The writer parses everything itself: plain objects, no process or semaphore at all.
             self.claimed: Any = bytearray(len(files))
@@ -64,10 +69,12 @@ class ParseAhead:
         # Guards claimed, limit and stop. A plain lock taken with timeouts, never a Condition: a
         # process killed while holding it must not leave the other one waiting forever.
         self.lock = ctx.Lock()
-        self.results = ctx.Queue()
-        args = ([str(f) for f in files], self.claimed, self.limit, self.stop, self.lock, self.results)
+        self.results, sender = ctx.Pipe(duplex=False)
+        _widen(sender)
+        args = ([str(f) for f in files], self.claimed, self.limit, self.stop, self.lock, sender)
         self.process = ctx.Process(target=_work, args=args, name="factbot-parser", daemon=True)
         self.process.start()
+        sender.close()  # the worker holds the only sending end: its exit ends the pipe
 
     def __enter__(self) -> ParseAhead:
         return self
@@ -78,6 +85,8 @@ class ParseAhead:
     def __iter__(self) -> Iterator[Result]:
         for index in range(len(self.files)):
             self._open_window(index)
+            while self._receive(block=False):  # take all that came, so the worker never waits to send
+                pass
             while index not in self.ready:
                 self._next_result(index)
             yield self.ready.pop(index)
@@ -89,12 +98,11 @@ class ParseAhead:
         if self.lock.acquire(timeout=_POLL_S):  # not forever: the worker may have died holding it
             self.stop.value = 1
             self.lock.release()
-        self.results.cancel_join_thread()
+        self.results.close()  # a worker waiting to send gets a broken pipe and stops
         self.process.join(timeout=5)
         if self.process.is_alive():
             self.process.terminate()
             self.process.join()
-        self.results.close()
         self.process = None
 
     def _open_window(self, first: int) -> None:
@@ -144,21 +152,25 @@ class ParseAhead:
         return None
 
     def _receive(self, block: bool) -> bool:
-        if self.results is None:  # no worker: nothing will ever arrive
+        """Take one result from the worker into `ready`; False when none came (block: none will)."""
+        if self.results is None or self.sent_all:  # nothing more will arrive
             if block:
-                self._check_worker()
+                raise ParseWorkerError(None, "the page parser process stopped unexpectedly")
             return False
         while True:
-            try:
-                index, result = self.results.get(block, _POLL_S)
-            except queue.Empty:
+            if not self.results.poll(_POLL_S if block else 0):
                 if not block:
                     return False
                 self._check_worker()
                 continue
+            try:
+                index, result = self.results.recv()
+            except EOFError:  # the worker is gone, and all it sent was read
+                self.sent_all = True
+                return self._receive(block)
             if isinstance(result, _Failure):
                 raise ParseWorkerError(str(self.files[index]), result.text)
-            self.ready[index] = result
+            self.ready[index] = Prepared.unpacked(result) if isinstance(result, bytes) else result
             return True
 
 
@@ -183,18 +195,33 @@ def _work(paths: list[str], claimed: Any, limit: Any, stop: Any, lock: Any, resu
     while True:
         index = _claim_next(len(paths), index + 1, claimed, limit, stop, lock, parent)
         if index == _DONE:
-            return  # exiting flushes the results not yet sent
+            return  # every page is claimed, and all this process parsed was sent
         if index == _ABANDON:  # stopped, or the writer died: nobody reads the rest
-            results.cancel_join_thread()
             return
         try:
-            result: Prepared | PageFormatError | _Failure = prepare(Path(paths[index]))
+            parsed = prepare(Path(paths[index]))
+            # A page goes as bytes, which the writer unpacks (see Prepared.packed).
+            result: bytes | PageFormatError | _Failure = parsed.packed() if isinstance(parsed, Prepared) else parsed
         except Exception:  # a bug, not a bad page: the writer re-raises it with this traceback
             result = _Failure(traceback.format_exc())
-        results.put((index, result))
+        try:
+            # Sent by this thread, whole: a Queue's feeder thread had to win the GIL back from the
+            # parsing between the header and the body, and the writer, already reading, waited.
+            results.send((index, result))
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the writer stopped reading
 
 
 _DONE, _ABANDON = -1, -2
+_PIPE_BYTES = 1 << 20  # Linux's default limit for a pipe's buffer: several pages (~130 KB each)
+
+
+def _widen(sender: Any) -> None:
+    """Let the pipe hold several pages, so sending one seldom waits for the writer to read."""
+    try:
+        fcntl.fcntl(sender.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+    except (AttributeError, OSError):  # not Linux, or a lower limit: sending just waits more often
+        pass
 
 
 def _claim_next(count: int, front: int, claimed: Any, limit: Any, stop: Any, lock: Any, parent: int) -> int:

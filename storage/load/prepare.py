@@ -7,7 +7,8 @@ pickling tuples costs a fifth of what pickling the parser's dataclasses does.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import marshal
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from storage.identity import ID_LENGTH, fact_keys, short_ids
@@ -37,6 +38,19 @@ class Prepared:
     perspectives: list[tuple]  # (model, stance, confidence, text, raw)
     citations: list[tuple]  # (block, item, position, kind, number, label, fact position or None, score, anchor)
     acronyms: list[tuple[str, str]]
+
+    def packed(self) -> bytes:
+        """The page as bytes to send to the writer: marshal takes half the time pickle does."""
+        # Exact: every field is made of str, int, float, None, lists and tuples, which marshal keeps.
+        return marshal.dumps(tuple([getattr(self, name) for name in _FIELDS]))
+
+    @classmethod
+    def unpacked(cls, data: bytes) -> Prepared:
+        """The page `packed` gave."""
+        return cls(*marshal.loads(data))
+
+
+_FIELDS = [f.name for f in fields(Prepared)]
 
 
 def prepare(path: Path) -> Prepared | PageFormatError:

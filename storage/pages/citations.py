@@ -90,6 +90,6 @@ def _shift(citation: Citation, removed: list[tuple[Citation, tuple[int, int]]]) 
     delta = sum(end - start for _, (start, end) in removed if end <= citation.start)
     if not delta:
         return citation
-    # Built directly: dataclasses.replace looks the fields up again for every citation.
+    # Built directly: _replace goes through a dict of the fields, twice the time.
     c = citation
     return Citation(c.kind, c.label, c.number, c.fact_index, c.score, c.start - delta)

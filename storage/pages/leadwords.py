@@ -24,7 +24,13 @@ class LeadWords(dict[str, int]):
         self._read = False
 
     def any_of(self, words: list[str]) -> bool:
-        """True when some fact may contain one of `words` (one search of all their text each)."""
+        """True when some fact may contain one of `words` (one search of all their text each, or
+        for a lead of many facts one look-up among their words)."""
+        if len(self.texts) > MANY_FACTS:
+            # Their words are read once anyway and searching that much text cost more. Whole words
+            # still never miss a fact _coverage would accept: it counts whole words only.
+            self._read_once()
+            return any(map(self.get, words))
         text = self.text
         for word in words:
             if word in text:
@@ -35,8 +41,7 @@ class LeadWords(dict[str, int]):
         if len(self.texts) > MANY_FACTS:
             # A lead opening many facts is met often, with many different words after it.
             if not self._read:
-                self._read = True
-                self._read_all()
+                self._read_once()
                 if word in self:
                     return self[word]
             self[word] = 0
@@ -48,6 +53,11 @@ class LeadWords(dict[str, int]):
                     bits |= 1 << bit
         self[word] = bits
         return bits
+
+    def _read_once(self) -> None:
+        if not self._read:
+            self._read = True
+            self._read_all()
 
     def _read_all(self) -> None:
         for bit, text in enumerate(self.texts):
