@@ -184,11 +184,20 @@ async def test_a_long_form_needs_all_its_words(library):
     ("mystical", "mysticism"),
     ("randomised", "randomized"),  # British spelling, American page
     ("anesthetics", "anaesthetics"),  # American spelling, British page
+    ("psychotic", "psychosis"),  # a Greek noun and its adjective: -sis / -tic
 ])
 async def test_a_word_finds_the_other_forms_of_its_family(library, query, form):
     answer = await library.fact(query, limit=50)
     assert any(form in f.text.lower() for f in answer.results), f"{query!r} misses {form!r}"
     assert answer.corrections == {}  # another form of the word is no correction
+
+
+def test_a_noun_and_its_adjective_alternate_only_where_the_corpus_has_both():
+    forms = WordForms(["psychosis", "psychotic", "medical", "anorexia", "anorexic", "dementia"])
+    assert forms.family("psychosis") == ["psychotic"] and forms.family("psychotic") == ["psychosis"]
+    assert forms.family("anorexic") == ["anorexia"]
+    assert forms.family("media") == []  # no "medic" here: "media" is not "medical"
+    assert forms.family("demented") == []  # "dementic" is no corpus word
 
 
 def test_a_form_the_stemmer_cuts_shorter_extends_to_the_corpus_forms():

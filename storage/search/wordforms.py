@@ -57,6 +57,12 @@ class WordForms:
         alphabetic = [t for t in terms if t.isalpha()]
         for term, key in zip(alphabetic, self.keys(alphabetic)):
             self.families.setdefault(key, []).append(term)
+        self._terms = frozenset(alphabetic)
+        # "anesthesia" joins the family of "anesthetic" when the corpus has both (see alternations).
+        for term in filter(_alternates, alphabetic):
+            for key in self._alternate_keys(term):
+                if term not in self.families[key]:
+                    self.families[key].append(term)
         self._sorted_keys = sorted(self.families)
         self._sorted_terms = sorted(alphabetic)
 
@@ -68,7 +74,12 @@ class WordForms:
         """The corpus words of `word`'s family, the word itself excluded."""
         if not word.isalpha():
             return []
-        return [w for w in self.families.get(self.keys([word])[0], ()) if w != word]
+        keys = [self.keys([word])[0], *self._alternate_keys(word)]
+        return list(dict.fromkeys(w for key in keys for w in self.families.get(key, ()) if w != word))
+
+    def _alternate_keys(self, word: str) -> list[str]:
+        """The family keys of the corpus words `word` alternates with (see alternations)."""
+        return self.keys([alt for alt in alternations(word) if alt in self._terms])
 
     def extended(self, word: str, everyday: bool = False, limit: int = MAX_EXTENDED) -> list[str]:
         """Corpus words whose family key extends `word`'s (at least MIN_EXTENDED_KEY letters):
@@ -93,6 +104,33 @@ class WordForms:
                 if term[len(word):] in SUFFIXES and term not in found:
                     found.append(term)
         return found[:limit]
+
+
+# Greek and Latin noun endings and their adjectives, which the stemmer keeps apart: "psychosis" /
+# "psychotic", "anesthesia" / "anesthetic", "analgesia" / "analgesic", "anorexia" / "anorexic".
+# Only forms the corpus has count (a rule, not a word list; "media" has no "medic" to meet).
+_ALTERNATIONS = (("sis", ("tic",)), ("sia", ("tic", "sic")), ("ia", ("ic",)))
+MIN_ALTERNATING = 5
+
+
+_ENDINGS = tuple({ending for noun, adjectives in _ALTERNATIONS for ending in (noun, *adjectives)})
+
+
+def _alternates(word: str) -> bool:
+    return len(word) >= MIN_ALTERNATING and word.endswith(_ENDINGS)
+
+
+def alternations(word: str) -> list[str]:
+    """The adjectives a noun in -sis, -sia or -ia may have ("psychosis" -> "psychotic"), and the
+    nouns an adjective in -tic, -sic or -ic may come from ("anesthetic" -> "anesthesia", ...)."""
+    if not _alternates(word):
+        return []
+    found: list[str] = []
+    for noun, adjectives in _ALTERNATIONS:
+        if word.endswith(noun):
+            found += [word[: -len(noun)] + adjective for adjective in adjectives]
+        found += [word[: -len(adjective)] + noun for adjective in adjectives if word.endswith(adjective)]
+    return list(dict.fromkeys(found))
 
 
 def american(word: str) -> str:
