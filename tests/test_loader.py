@@ -60,6 +60,22 @@ async def test_unchanged_page_is_a_no_op(library):
     assert await _ids(library) == before
 
 
+async def test_a_page_an_older_parser_loaded_is_read_again_with_its_ids_kept(library, monkeypatch):
+    """A new parser may read the same bytes into more (an acronym it learns): the next load reads
+    a page loaded before it again, and every fact keeps its id and its flags."""
+    import storage.pages.format as page_format
+
+    await library.flag(next(iter((await _ids(library)).values())), "disputed before the upgrade", "mod", 1)
+    before = await _ids(library)
+    monkeypatch.setattr(page_format, "PARSER_VERSION", page_format.PARSER_VERSION + 1)
+    report = await library.load([SEED])
+    assert [(p.status, p.added, p.removed, p.kept) for p in report.pages] == [("updated", 0, 0, len(before))]
+    assert await _ids(library) == before
+    assert len(await library.disputes(guild_id=1)) == 1
+    again = await library.load([SEED])  # and then it is unchanged again
+    assert [p.status for p in again.pages] == ["unchanged"]
+
+
 async def test_changed_page_keeps_flags_on_surviving_facts(tmp_path, seed_copy):
     lib = await Library.open(tmp_path / "db.sqlite3")
     try:

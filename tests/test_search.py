@@ -125,6 +125,7 @@ async def test_an_author_named_only_in_the_source_ranks_the_topic_fact_first(lib
     ("electroconvulsive therapy", r"\bECT\b", r"electroconvulsive"),
     ("ect", r"electroconvulsive", r"\bECT\b"),
     ("brain derived neurotrophic factor", r"\bBDNF\b", r"brain.derived neurotrophic"),
+    ("magnetoencephalography", r"\bMEG\b", r"magnetoencephalography"),  # spelled out in a perspective only
 ])
 async def test_learned_acronyms_find_facts_that_use_only_the_other_form(library, query, other, own):
     """Facts that say only "ECT" answer "electroconvulsive therapy" (and the reverse) because the

@@ -6,7 +6,6 @@ the page's rows while fact ids (derived from content) stay stable, so flags stay
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from pathlib import Path
 from storage.db import connect_sync
 from storage.identity import stored_fact_keys, stored_keys
 from storage.load.factids import FactIds
-from storage.pages.format import PageFormatError
+from storage.pages.format import PageFormatError, page_digest
 from storage.load.parseahead import ParseAhead
 from storage.load.prepare import Prepared
 from storage.textnorm import fold
@@ -170,7 +169,7 @@ def _commit(conn: sqlite3.Connection, ids: FactIds) -> None:
 def _unchanged(conn: sqlite3.Connection, path: Path) -> PageReport | None:
     """The report for a file whose exact bytes are already loaded, without parsing it."""
     try:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        digest = page_digest(path.read_bytes())
     except OSError:
         return None  # the parser reports it properly
     row = _one(conn, "SELECT id, name, path FROM concepts WHERE content_hash = ?", (digest,))

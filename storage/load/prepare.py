@@ -74,7 +74,10 @@ def prepare(path: Path) -> Prepared | PageFormatError:
         paragraphs=[(p.text, p.raw) for p in page.paragraphs],
         perspectives=[(p.model, p.stance, p.confidence, p.text, p.raw) for p in page.perspectives],
         citations=_citation_rows(page),
-        acronyms=sorted(find_acronyms([f.text for f in page.facts] + [p.text for p in page.paragraphs])),
+        # Wherever the page spells an acronym out, it teaches the pair ("magnetoencephalography
+        # (MEG)" is in a perspective only).
+        acronyms=sorted(find_acronyms([f.text for f in page.facts] + [p.text for p in page.paragraphs]
+                                      + [p.text for p in page.perspectives])),
     )
 
 
