@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from itertools import accumulate, repeat
+from operator import add
 
 # Typographic punctuation a student will type with plain ASCII keys.
 _PUNCT = {
@@ -65,6 +67,11 @@ def first_content_word(text: str) -> str | None:
 def words(text: str) -> list[str]:
     """All folded word tokens of `text`, in order (the same split SQLite FTS5 makes)."""
     return _WORD.findall(fold(text))
+
+
+def joined_starts(parts: list[str]) -> list[int]:
+    """Where each of `parts` starts in them joined by a one-character separator ("\n".join, " ".join)."""
+    return list(accumulate(map(add, map(len, parts[:-1]), repeat(1)), initial=0))
 
 
 # Plain ASCII letters and digits are its only word characters: every other byte becomes a space.

@@ -5,10 +5,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterable
-from itertools import accumulate, repeat
-from operator import add
 
-from storage.textnorm import STOP_WORDS, words
+from storage.textnorm import STOP_WORDS, joined_starts, words
 
 _PAREN = re.compile(r"\((?P<short>[A-Za-z][A-Za-z0-9-]{1,9})\)")
 _PARTS = re.compile(r"[^\W_]+")
@@ -21,7 +19,7 @@ def find_acronyms(texts: Iterable[str]) -> set[tuple[str, str]]:
     # each match then read in its own text, which begins at the nearest start before it.
     texts = list(texts)
     joined = "\n".join(texts)
-    starts = list(accumulate(map(add, map(len, texts[:-1]), repeat(1)), initial=0))
+    starts = joined_starts(texts)
     for match in _PAREN.finditer(joined):
         short = match["short"]
         if sum(map(str.isupper, short)) < 2:

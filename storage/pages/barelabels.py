@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from itertools import accumulate, repeat
-from operator import add
 
 from storage.pages.labels import MAX_LABEL_WORDS, MIN_LABEL_WORDS, CitationResolver, misses_allowed
-from storage.textnorm import STOP_WORDS, fold
+from storage.textnorm import STOP_WORDS, fold, joined_starts
 
 _WORD_SPAN = re.compile(r"\S+")
 _WORD = re.compile(r"[^\W_]+")  # as storage.textnorm.words
@@ -196,7 +194,7 @@ def _starts(text: str, tokens: list[str]) -> list[int]:
     """Where each of `tokens` (text.split()) starts in `text`."""
     if sum(map(len, tokens)) + len(tokens) - 1 == len(text):
         # One character between words and none around them (nearly every block): no regex needed.
-        return list(accumulate(map(add, map(len, tokens[:-1]), repeat(1)), initial=0))
+        return joined_starts(tokens)
     return [m.start() for m in _WORD_SPAN.finditer(text)]
 
 

@@ -20,7 +20,8 @@ class LeadWords(dict[str, int]):
     def __init__(self, texts: list[str]) -> None:
         super().__init__()
         self.texts = texts
-        self.text = "\n".join(texts)
+        # A lead of many facts is asked about by its words (see any_of): their text is never searched.
+        self.text = "\n".join(texts) if len(texts) <= MANY_FACTS else ""
         self._read = False
 
     def any_of(self, words: list[str]) -> bool:
@@ -29,7 +30,8 @@ class LeadWords(dict[str, int]):
         if len(self.texts) > MANY_FACTS:
             # Their words are read once anyway and searching that much text cost more. Whole words
             # still never miss a fact _coverage would accept: it counts whole words only.
-            self._read_once()
+            if not self._read:
+                self._read_all()
             return any(map(self.get, words))
         text = self.text
         for word in words:
@@ -41,7 +43,7 @@ class LeadWords(dict[str, int]):
         if len(self.texts) > MANY_FACTS:
             # A lead opening many facts is met often, with many different words after it.
             if not self._read:
-                self._read_once()
+                self._read_all()
                 if word in self:
                     return self[word]
             self[word] = 0
@@ -54,12 +56,8 @@ class LeadWords(dict[str, int]):
         self[word] = bits
         return bits
 
-    def _read_once(self) -> None:
-        if not self._read:
-            self._read = True
-            self._read_all()
-
     def _read_all(self) -> None:
+        self._read = True
         for bit, text in enumerate(self.texts):
             mask = 1 << bit
             for word in words_of_folded(text):

@@ -549,8 +549,10 @@ def _notations(phrase: tuple[str, ...], vocab: Vocabulary) -> list[Alternative]:
 
 def _long_form(phrase: tuple[str, ...], weight: float, vocab: Vocabulary) -> Alternative:
     """A long form as an alternative whose content words may also answer apart (see _presence)."""
-    content = [w for w in phrase if len(w) > 1 and w not in STOP_WORDS and vocab.has(w)]
-    forms = [frozenset(f for f in (word, *vocab.family(word)) if f in vocab.df) for word in content]
+    # Each content word's forms on the page; a word the page has in no form ("tumour") has none.
+    forms = [frozenset(f for f in (word, *vocab.family(word)) if f in vocab.df)
+             for word in phrase if len(word) > 1 and word not in STOP_WORDS]
+    forms = [word_forms for word_forms in forms if word_forms]
     dfs = [sum(vocab.df[f] for f in word_forms) for word_forms in forms]
     if not forms:
         return Alternative(phrase, weight)

@@ -69,7 +69,7 @@ class Vocabulary:
 
     def recognises_any(self, query: str) -> bool:
         """True when some content word of `query` is one `recognises` (see there)."""
-        content = [w for w in words(fold(query)) if w not in STOP_WORDS and w.isalpha()]
+        content = [w for w in words(query) if w not in STOP_WORDS and w.isalpha()]
         return any(self.recognises(w) for w in content[:MAX_JUDGED])
 
     def recognises(self, word: str) -> bool:

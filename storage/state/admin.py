@@ -21,7 +21,7 @@ import asyncpg
 from storage import db
 from storage.state import StateError
 from storage.state.copyquiz import (
-    QuizCounts, QuizRows, holds_a_first_part, holds_these_questions, quiz_counts, read_quiz, write_quiz,
+    QuizCounts, QuizRows, first_part, questions_held, quiz_counts, read_quiz, write_quiz,
 )
 from storage.state.pgschema import migrate
 from storage.state.pgerrors import unreachable_is_polite
@@ -150,8 +150,8 @@ async def copy_history(sqlite_path: str | Path, url: str) -> CopyReport:
 
 async def _append_history(conn: asyncpg.Connection, replay: _Replay, held: int) -> None:
     """The events after the first `held` (all of them into an empty store), and the disputes as
-    they leave them: open ones the store has are updated (closed or extended, in id order, so a fact's old dispute closes before its
-    new one opens), the others added."""
+    they leave them: open ones the store has are updated (closed or extended, in id order, so a
+    fact's old dispute closes before its new one opens), the others added."""
     known = {r["id"]: tuple(r) for r in await conn.fetch(f"SELECT {', '.join(_DISPUTE_COLUMNS)} FROM disputes")}
     added = []
     for row in replay.disputes.values():
@@ -170,9 +170,10 @@ async def _quiz_there(conn: asyncpg.Connection, quiz: QuizRows, url: str) -> boo
     """Whether the target holds these questions already; a target holding others is refused."""
     if await quiz_counts(conn) == QuizCounts(0, 0, 0):
         return quiz.counts() == QuizCounts(0, 0, 0)  # nothing to copy is there already
-    if await holds_these_questions(conn, quiz):
+    held = await questions_held(conn, quiz)
+    if held == len(quiz.questions):
         return True
-    if await holds_a_first_part(conn, quiz):
+    if held is not None:
         # An earlier copy, and SQLite has been played on since: written again whole.
         for table in ("quiz_answers", "quiz_scores", "quiz_questions"):
             await conn.execute(f"DELETE FROM {table}")
@@ -232,9 +233,8 @@ async def _held_events(conn: asyncpg.Connection, replay: _Replay, url: str) -> i
     Anything else is another history, refused."""
     rows = [tuple(r) for r in await conn.fetch(
         f"SELECT {', '.join(_EVENT_COLUMNS)} FROM flag_events ORDER BY id LIMIT $1", len(replay.events))]
-    if rows == replay.events:
-        return len(rows)
-    if rows == replay.events[: len(rows)] and await conn.fetchval("SELECT count(*) FROM flag_events") == len(rows):
-        return len(rows)
+    held = first_part(rows, replay.events)
+    if held is not None:
+        return held
     raise CopyRefused(f"{redact(url)} already holds flag events that are not this database's history, nor a first"
                       " part of it: copy only into an empty store or an earlier copy of this one (nothing was copied)")

@@ -59,17 +59,19 @@ async def quiz_counts(conn: asyncpg.Connection) -> QuizCounts:
     return QuizCounts(**dict(row))
 
 
-async def holds_these_questions(conn: asyncpg.Connection, rows: QuizRows) -> bool:
-    """True when the target's questions start with these (a copy made before, played on since)."""
+async def questions_held(conn: asyncpg.Connection, rows: QuizRows) -> int | None:
+    """How many of these questions the target holds (see first_part); None when it holds others."""
     found = await conn.fetch(f"SELECT {', '.join(_QUESTION_COLUMNS)} FROM quiz_questions ORDER BY id LIMIT $1",
                              len(rows.questions))
-    return [(*r[:5], list(r[5]), *r[6:]) for r in found] == rows.questions
+    return first_part([(*r[:5], list(r[5]), *r[6:]) for r in found], rows.questions)
 
 
-async def holds_a_first_part(conn: asyncpg.Connection, rows: QuizRows) -> bool:
-    """True when the target's questions are these questions' first ones and no others."""
-    found = await conn.fetch(f"SELECT {', '.join(_QUESTION_COLUMNS)} FROM quiz_questions ORDER BY id")
-    return len(found) < len(rows.questions) and [(*r[:5], list(r[5]), *r[6:]) for r in found] == rows.questions[: len(found)]
+def first_part(found: list, ours: list) -> int | None:
+    """How many of `ours` the target's rows are, `found` being its first len(ours) rows in id order:
+    all of them when its rows start with ours (a copy made before, added to since), fewer when its
+    rows are a first part of ours and nothing else (a copy made before the source went on: the
+    LIMIT was not reached, so it has no more); None when they are other rows."""
+    return len(found) if found == ours[: len(found)] else None
 
 
 async def write_quiz(conn: asyncpg.Connection, rows: QuizRows) -> None:
