@@ -51,7 +51,12 @@ def fold(text: str) -> str:
     """Lowercase, strip accents and map typographic punctuation to ASCII."""
     if text.isascii():
         return text.lower()
-    decomposed = unicodedata.normalize("NFKD", _ascii_punctuation(text))
+    text = _ascii_punctuation(text)
+    if text.isascii():
+        # Typographic punctuation was all (most non-ASCII text: dashes, curly quotes): NFKD leaves
+        # ASCII as it is and it has no combining marks, so decomposing would change nothing.
+        return text.lower()
+    decomposed = unicodedata.normalize("NFKD", text)
     return _COMBINING.sub("", decomposed).lower()
 
 
