@@ -5,11 +5,13 @@ page it needs next is not ready, claims one itself (the page it needs if nobody 
 else the last one in the window) and parses it instead of waiting. Results come back through a
 pipe the writer reads itself: with a ProcessPoolExecutor a helper thread in the writer's process
 had to win the GIL from the busy writer before the worker could hand over its next result, and
-the stalled worker cost a seventh of the load rate. The worker sends from its own parsing thread
-for the same reason in reverse: a multiprocessing.Queue's feeder thread sent the header of a page
-(~130 KB), then had to win the GIL back from the parsing before the body, while the writer, already
-reading, waited. The pipe is widened to hold several pages and the writer takes all that came
-before each page, so the worker seldom waits to send.
+the stalled worker cost a seventh of the load rate. In the worker, a sender thread writes each
+page (~130 KB) to the pipe with one system call, which needs no GIL until the whole page is in:
+a multiprocessing.Queue's feeder thread wrote a page's header and body separately and had to win
+the GIL back from the parsing in between, while the writer, already reading, waited. Sending from
+the parsing thread itself stalled the parsing instead whenever the pipe was full: during every
+commit, a tenth of the worker's time at a million facts. The pipe is widened to hold several pages
+and the writer takes all that came before each page.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from __future__ import annotations
 import fcntl
 import multiprocessing
 import os
+import pickle
+import queue
+import struct
 import threading
 import time
 import traceback
@@ -189,13 +194,15 @@ class _Failure:
 
 
 def _work(paths: list[str], claimed: Any, limit: Any, stop: Any, lock: Any, results: Any) -> None:
-    """The worker process: claim the next unclaimed page in the window, parse it, send it."""
+    """The worker process: claim the next unclaimed page in the window, parse it, hand it to the sender."""
     parent = os.getppid()
+    sender = _Sender(results)
     index = -1
-    while True:
+    while not sender.broken:
         index = _claim_next(len(paths), index + 1, claimed, limit, stop, lock, parent)
-        if index == _DONE:
-            return  # every page is claimed, and all this process parsed was sent
+        if index == _DONE:  # every page is claimed: send what is left, then exit
+            sender.finish()
+            return
         if index == _ABANDON:  # stopped, or the writer died: nobody reads the rest
             return
         try:
@@ -204,12 +211,47 @@ def _work(paths: list[str], claimed: Any, limit: Any, stop: Any, lock: Any, resu
             result: bytes | PageFormatError | _Failure = parsed.packed() if isinstance(parsed, Prepared) else parsed
         except Exception:  # a bug, not a bad page: the writer re-raises it with this traceback
             result = _Failure(traceback.format_exc())
-        try:
-            # Sent by this thread, whole: a Queue's feeder thread had to win the GIL back from the
-            # parsing between the header and the body, and the writer, already reading, waited.
-            results.send((index, result))
-        except (BrokenPipeError, ConnectionResetError):
-            return  # the writer stopped reading
+        sender.put((index, result))
+
+
+class _Sender:
+    """Sends the worker's results from a thread of their own, so parsing goes on while the pipe is full."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        self.broken = False  # the writer stopped reading
+        # At most a window of pages waits here: the worker claims no page beyond it.
+        self._queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="factbot-sender", daemon=True)
+        self._thread.start()
+
+    def put(self, message: tuple[int, object]) -> None:
+        """Queue one (page index, result) for the writer."""
+        self._queue.put(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def finish(self) -> None:
+        """Wait until everything queued is sent (or the writer stopped reading)."""
+        self._queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        while (payload := self._queue.get()) is not None:
+            try:
+                _send_whole(self.connection, payload)
+            except OSError:  # BrokenPipeError, ConnectionResetError: the writer stopped reading
+                self.broken = True
+                return
+
+
+def _send_whole(connection: Any, payload: bytes) -> None:
+    """What connection.send_bytes(payload) sends (the writer's recv() reads it), as one write."""
+    if os.name == "nt":  # a Windows pipe handle is no file descriptor
+        connection.send_bytes(payload)
+        return
+    # send_bytes writes a large message's length and body separately, taking the GIL in between.
+    data = memoryview(struct.pack("!i", len(payload)) + payload)
+    while data:  # one system call, unless a signal cuts it short
+        data = data[os.write(connection.fileno(), data):]
 
 
 _DONE, _ABANDON = -1, -2
