@@ -49,6 +49,19 @@ def test_stopping_early_ends_the_worker(files):
     assert process is not None and not process.is_alive()
 
 
+def test_the_worker_parses_on_while_the_writer_reads_nothing(files):
+    """A writer busy committing reads nothing for a while: the worker parses the whole window
+    meanwhile, though its pages (~130 KB each) overflow the pipe many times over."""
+    window = 20
+    with ParseAhead(files, lambda path: None, window=window, worker=True) as pages:
+        next(iter(pages))  # opens the window, then reads nothing more
+        deadline = time.monotonic() + 30
+        while sum(pages.claimed[:window]) < window and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert sum(pages.claimed[:window]) == window
+        assert sum(pages.claimed[window:]) == 0  # and not a page beyond it
+
+
 def test_a_dead_worker_is_an_error_not_a_hang(files):
     """The worker dies holding page 0 (claimed, never sent): the writer must not wait forever."""
     started = time.monotonic()
