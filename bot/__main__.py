@@ -120,6 +120,7 @@ def _parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", parents=[common], help="search benchmark on a synthetic corpus")
     bench.add_argument("--facts", type=int, default=100_000)
     bench.add_argument("--queries", type=int, default=400)
+    bench.add_argument("--loads", type=_at_least_one, default=3, help="loads into a new database; the median is reported (default 3)")
     bench.add_argument("--json", action="store_true")
     bench.add_argument("--keep", metavar="DIR", default=None, help="keep the generated database in DIR")
     meaning = sub.add_parser("bench-meaning", parents=[common], help="meaning layer timings and memory at scale")
@@ -127,6 +128,17 @@ def _parser() -> argparse.ArgumentParser:
     meaning.add_argument("--rounds", type=int, default=2, help="times each real query is searched")
     meaning.add_argument("--keep", metavar="DIR", default=None, help="keep the generated database in DIR")
     return parser
+
+
+def _at_least_one(text: str) -> int:
+    """An argparse type: a whole number, 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
 
 
 async def _open(config: Config) -> Library:
@@ -364,7 +376,7 @@ async def _generate(config: Config, args: argparse.Namespace) -> int:
 async def _bench(config: Config, args: argparse.Namespace) -> int:
     from bot.tools.bench import run_bench
 
-    return await run_bench(args.facts, args.queries, args.json, args.keep)
+    return await run_bench(args.facts, args.queries, args.json, args.keep, args.loads)
 
 
 async def _bench_meaning(config: Config, args: argparse.Namespace) -> int:

@@ -100,7 +100,8 @@ async def test_source_search_by_author_title_and_domain(library):
 
 def test_bench_command_smoke(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "bench", "--facts", "3000", "--queries", "40", "--json", "--keep", str(tmp_path)],
+        [sys.executable, "-m", "bot", "bench", "--facts", "3000", "--queries", "40", "--loads", "2", "--json", "--keep",
+         str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stderr
@@ -110,6 +111,7 @@ def test_bench_command_smoke(tmp_path):
                 "sqlite_alone_facts_per_s", "load_average", "targets"):
         assert key in data
     assert {"p50", "p95", "max"} <= set(data["search_ms"]) and data["reload_s"]["n"] == 3
+    assert len(data["load_runs_s"]) == 2 and min(data["load_runs_s"]) <= data["load_s"] <= max(data["load_runs_s"])
     assert {"generated", "seed"} == set(data["parse_ms_per_page"])
     assert set(data["targets"]) == {"load_rate", "reload"}
 
