@@ -10,7 +10,7 @@ page (~130 KB) to the pipe with one system call, which needs no GIL until the wh
 a multiprocessing.Queue's feeder thread wrote a page's header and body separately and had to win
 the GIL back from the parsing in between, while the writer, already reading, waited. Sending from
 the parsing thread itself stalled the parsing instead whenever the pipe was full: during every
-commit, a tenth of the worker's time at a million facts. The pipe is widened to hold several pages
+commit, a sixth of the worker's time at a million facts. The pipe is widened to hold several pages
 and the writer takes all that came before each page.
 """
 
