@@ -6,14 +6,16 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
+import storage.load.parseahead as parseahead
 from storage.pages.format import PageFormatError
 from storage.load.parseahead import ParseAhead
-from storage.load.prepare import Prepared
+from storage.load.prepare import Prepared, prepare
 from bot.tools.synthetic import PAGE_FACTS, write_corpus
 from tests.conftest import SEED
 
@@ -42,24 +44,66 @@ def test_results_come_in_file_order_and_known_pages_are_not_parsed(files, worker
     assert [r.path for r in parsed[:-1]] == [str(f) for i, f in enumerate(files[:-1]) if i not in (3, 10)]
 
 
-def test_stopping_early_ends_the_worker(files):
-    with ParseAhead(files, lambda path: None, window=8, worker=True) as pages:
+@pytest.mark.parametrize("window", [8, 30])  # 30 pages overflow the pipe: the sender is cut off mid-write
+def test_stopping_early_ends_the_worker(files, window):
+    with ParseAhead(files, lambda path: None, window=window, worker=True) as pages:
         process = pages.process
         next(iter(pages))
     assert process is not None and not process.is_alive()
+    assert process.exitcode == 0  # it stopped by itself, not terminated by close() after a wait
 
 
-def test_the_worker_parses_on_while_the_writer_reads_nothing(files):
+def test_the_worker_parses_on_while_the_writer_reads_nothing(files, monkeypatch):
     """A writer busy committing reads nothing for a while: the worker parses the whole window
-    meanwhile, though its pages (~130 KB each) overflow the pipe many times over."""
+    meanwhile, though its pages (~130 KB each) overflow the pipe many times over, and they all
+    arrive afterwards, whole and in order."""
     window = 20
+    own: list[Path] = []  # pages the writer parses itself (the worker is another process)
+    monkeypatch.setattr(parseahead, "prepare", lambda path: own.append(path) or prepare(path))
     with ParseAhead(files, lambda path: None, window=window, worker=True) as pages:
-        next(iter(pages))  # opens the window, then reads nothing more
+        results = iter(pages)
+        first = next(results)  # opens the window, then reads nothing more
         deadline = time.monotonic() + 30
         while sum(pages.claimed[:window]) < window and time.monotonic() < deadline:
             time.sleep(0.01)
         assert sum(pages.claimed[:window]) == window
-        assert sum(pages.claimed[window:]) == 0  # and not a page beyond it
+        assert len(own) <= 1  # page 0 perhaps, while the worker started: it parsed the rest
+        rest = list(results)
+    assert [r.path for r in [first, *rest[:-1]]] == [str(f) for f in files[:-1]]
+    assert isinstance(rest[-1], PageFormatError) and rest[-1].path == str(files[-1])
+
+
+def test_a_sender_that_fails_stops_the_worker_and_names_the_page(monkeypatch):
+    """Sending a page fails (not a closed pipe): the writer gets a typed error for that page
+    instead of waiting for it, and the worker's claim loop gives up."""
+    real = parseahead._send_whole
+
+    def fail_large(connection, message):
+        if len(message) > 1000:  # a page; the report of the failure is small and goes through
+            raise MemoryError("no room")
+        real(connection, message)
+
+    monkeypatch.setattr(parseahead, "_send_whole", fail_large)
+    reader, writer = multiprocessing.Pipe(duplex=False)
+    sender = parseahead._Sender(writer)
+    sender.put(3, b"x" * 5000)
+    assert reader.poll(10)  # no hang: the failure is reported
+    index, failure = reader.recv()
+    assert index == 3 and "MemoryError: no room" in failure.text
+    assert sender.stopped
+    full = bytearray([1, 1])  # every page of the window claimed: without `halted` this waits on
+    claimed = parseahead._claim_next(4, 0, full, parseahead._Value(2), parseahead._Value(0), threading.Lock(),
+                                     os.getppid(), lambda: sender.stopped)
+    assert claimed == parseahead._ABANDON
+
+
+def test_a_sender_whose_writer_stopped_reading_stops_quietly():
+    reader, writer = multiprocessing.Pipe(duplex=False)
+    reader.close()
+    sender = parseahead._Sender(writer)
+    sender.put(0, b"page")
+    sender.finish()
+    assert sender.stopped
 
 
 def test_a_dead_worker_is_an_error_not_a_hang(files):

@@ -198,12 +198,12 @@ def _work(paths: list[str], claimed: Any, limit: Any, stop: Any, lock: Any, resu
     parent = os.getppid()
     sender = _Sender(results)
     index = -1
-    while not sender.broken:
-        index = _claim_next(len(paths), index + 1, claimed, limit, stop, lock, parent)
+    while True:
+        index = _claim_next(len(paths), index + 1, claimed, limit, stop, lock, parent, lambda: sender.stopped)
         if index == _DONE:  # every page is claimed: send what is left, then exit
             sender.finish()
             return
-        if index == _ABANDON:  # stopped, or the writer died: nobody reads the rest
+        if index == _ABANDON:  # stopped, the writer died, or nothing more can be sent
             return
         try:
             parsed = prepare(Path(paths[index]))
@@ -211,7 +211,7 @@ def _work(paths: list[str], claimed: Any, limit: Any, stop: Any, lock: Any, resu
             result: bytes | PageFormatError | _Failure = parsed.packed() if isinstance(parsed, Prepared) else parsed
         except Exception:  # a bug, not a bad page: the writer re-raises it with this traceback
             result = _Failure(traceback.format_exc())
-        sender.put((index, result))
+        sender.put(index, result)
 
 
 class _Sender:
@@ -219,37 +219,52 @@ class _Sender:
 
     def __init__(self, connection: Any) -> None:
         self.connection = connection
-        self.broken = False  # the writer stopped reading
+        self.stopped = False  # nothing more will be sent: the writer stopped reading, or sending failed
         # At most a window of pages waits here: the worker claims no page beyond it.
-        self._queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[int, bytes] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="factbot-sender", daemon=True)
         self._thread.start()
 
-    def put(self, message: tuple[int, object]) -> None:
-        """Queue one (page index, result) for the writer."""
-        self._queue.put(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+    def put(self, index: int, result: object) -> None:
+        """Queue the result of page `index` for the writer."""
+        self._queue.put((index, _message(index, result)))
 
     def finish(self) -> None:
-        """Wait until everything queued is sent (or the writer stopped reading)."""
+        """Wait until everything queued is sent (or nothing more can be)."""
         self._queue.put(None)
         self._thread.join()
 
     def _run(self) -> None:
-        while (payload := self._queue.get()) is not None:
+        while (item := self._queue.get()) is not None:
+            index, message = item
             try:
-                _send_whole(self.connection, payload)
-            except OSError:  # BrokenPipeError, ConnectionResetError: the writer stopped reading
-                self.broken = True
+                _send_whole(self.connection, message)
+            except (BrokenPipeError, ConnectionResetError):  # the writer stopped reading
+                self.stopped = True
+                return
+            except Exception:  # a bug: the writer reports it as this page's, if the pipe still takes it
+                self.stopped = True
+                self._report(index, traceback.format_exc())
                 return
 
+    def _report(self, index: int, text: str) -> None:
+        try:
+            _send_whole(self.connection, _message(index, _Failure(text)))
+        except Exception:
+            pass  # the worker exits all the same, and the writer reports a stopped worker
 
-def _send_whole(connection: Any, payload: bytes) -> None:
-    """What connection.send_bytes(payload) sends (the writer's recv() reads it), as one write."""
-    if os.name == "nt":  # a Windows pipe handle is no file descriptor
-        connection.send_bytes(payload)
-        return
-    # send_bytes writes a large message's length and body separately, taking the GIL in between.
-    data = memoryview(struct.pack("!i", len(payload)) + payload)
+
+def _message(index: int, result: object) -> bytes:
+    return pickle.dumps((index, result), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _send_whole(connection: Any, message: bytes) -> None:
+    """What connection.send_bytes(message) sends (the writer's recv() reads it), as one write.
+
+    send_bytes writes a large message's length and body separately, taking the GIL in between.
+    Its four-byte length holds up to 2 GiB; a page has at most 20 MB of text (format.MAX_PAGE_BYTES).
+    """
+    data = memoryview(struct.pack("!i", len(message)) + message)
     while data:  # one system call, unless a signal cuts it short
         data = data[os.write(connection.fileno(), data):]
 
@@ -266,10 +281,13 @@ def _widen(sender: Any) -> None:
         pass
 
 
-def _claim_next(count: int, front: int, claimed: Any, limit: Any, stop: Any, lock: Any, parent: int) -> int:
+def _claim_next(
+    count: int, front: int, claimed: Any, limit: Any, stop: Any, lock: Any, parent: int, halted: Callable[[], bool]
+) -> int:
     """The first unclaimed page from `front` once the window reaches it; _DONE when none is left;
-    _ABANDON when the writer said stop or died (this process was handed to another parent)."""
-    while os.getppid() == parent:
+    _ABANDON when the writer said stop or died (this process was handed to another parent), or
+    `halted` says nothing more can be sent."""
+    while os.getppid() == parent and not halted():
         if lock.acquire(timeout=_POLL_S):
             try:
                 if stop.value:
