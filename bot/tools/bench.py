@@ -25,7 +25,7 @@ from rapidfuzz import fuzz, process, utils
 from bot.tools.synthetic import write_corpus
 from storage.db import connect_sync
 from storage.library import Library
-from storage.load.loader import load_paths
+from storage.load.loader import LoadReport, load_paths
 from storage.load.prepare import prepare
 
 SEED = Path(__file__).resolve().parents[2] / "seeds" / "ketamine.txt"
@@ -98,8 +98,12 @@ def _search_phase(db_path: str, queries: list[tuple[str, str]], rounds: int, out
     out.close()
 
 
-async def run_bench(facts: int, query_rounds: int, as_json: bool, keep: str | None, loads: int = LOADS) -> int:
-    """Generate, load, search, compare; prints a report (or JSON). Returns an exit code."""
+async def run_bench(facts: int, query_rounds: int, as_json: bool, keep: str | None, loads: int | None = None) -> int:
+    """Generate, load (`loads` times, default LOADS), search, compare; prints a report (or JSON).
+    Returns an exit code."""
+    loads = LOADS if loads is None else loads
+    if loads < 1:
+        raise ValueError(f"loads must be 1 or more, not {loads}")
     if keep:
         return await _bench_in(Path(keep), facts, query_rounds, as_json, loads)
     # A million facts leave a gigabyte of pages and database behind: gone unless --keep.
@@ -109,7 +113,6 @@ async def run_bench(facts: int, query_rounds: int, as_json: bool, keep: str | No
 
 async def _bench_in(work: Path, facts: int, query_rounds: int, as_json: bool, loads: int) -> int:
     pages_dir, db_path = work / "pages", work / "bench.sqlite3"
-    _remove_database(db_path)
     load_before = os.getloadavg()
     _say(as_json, f"generating {facts:,} facts in {pages_dir} (load average {load_before[0]:.2f}) ...")
     rare: list[str] = []
@@ -119,14 +122,9 @@ async def _bench_in(work: Path, facts: int, query_rounds: int, as_json: bool, lo
     generated_s = time.perf_counter() - started
     _say(as_json, "timing the parse of single pages ...")
     parse = _parse_times(sorted(pages_dir.glob("*.txt")))
-    timed = []
-    for run in range(1, loads + 1):
-        _say(as_json, f"loading into {db_path} ({run} of {loads}) ...")
-        _remove_database(db_path)  # each load starts from nothing; the last one's database stays
-        timed.append(await asyncio.to_thread(_timed_load, db_path, pages_dir))
-    report = timed[-1][0]
+    report, walls, cpus = await _timed_loads(db_path, pages_dir, loads, as_json)
     loaded = report.facts_added + report.facts_kept
-    load_s = statistics.median(t[1] for t in timed)
+    load_s = statistics.median(walls)
     size_mb = sum(p.stat().st_size for p in work.glob("bench.sqlite3*")) / 1e6
     _say(as_json, "reloading the unchanged pages ...")
     reloads = [(await asyncio.to_thread(_timed_load, db_path, pages_dir))[1] for _ in range(RELOADS)]
@@ -152,8 +150,8 @@ async def _bench_in(work: Path, facts: int, query_rounds: int, as_json: bool, lo
         "generate_s": round(generated_s, 2),
         "parse_ms_per_page": parse,
         "load_s": round(load_s, 2),  # the median load
-        "load_runs_s": [round(t[1], 2) for t in timed],
-        "load_cpu_s": round(statistics.median(t[2] for t in timed), 2),
+        "load_runs_s": [round(wall, 2) for wall in walls],
+        "load_cpu_s": round(statistics.median(cpus), 2),
         "load_facts_per_s": round(loaded / load_s),
         "sqlite_alone_s": round(sqlite_s, 2),
         "sqlite_alone_facts_per_s": round(loaded / sqlite_s),
@@ -192,6 +190,20 @@ def _ms(work, *args) -> float:
     started = time.perf_counter()
     work(*args)
     return (time.perf_counter() - started) * 1000
+
+
+async def _timed_loads(db_path: Path, pages_dir: Path, loads: int, quiet: bool) -> tuple[LoadReport, list[float], list[float]]:
+    """Load the pages `loads` times, each into a new database (the last one stays): the last
+    report, and each load's wall and CPU seconds."""
+    walls: list[float] = []
+    cpus: list[float] = []
+    for run in range(1, loads + 1):
+        _say(quiet, f"loading into {db_path} ({run} of {loads}) ...")
+        _remove_database(db_path)
+        report, wall, cpu = await asyncio.to_thread(_timed_load, db_path, pages_dir)
+        walls.append(wall)
+        cpus.append(cpu)
+    return report, walls, cpus
 
 
 def _timed_load(db_path: Path, pages_dir: Path):
@@ -263,7 +275,7 @@ def _print(r: dict) -> None:
     print(f"parse + prepare   p50 {g['p50']} ms  p95 {g['p95']} ms per page ({g['n']} pages); "
           f"the seed itself p50 {seed['p50']} ms")
     runs = r["load_runs_s"]
-    print(f"load              median {r['load_s']} s = {r['load_facts_per_s']:,} facts/s of {len(runs)} loads "
+    print(f"load              median {r['load_s']} s = {r['load_facts_per_s']:,} facts/s of {len(runs)} load{'s' if len(runs) > 1 else ''} "
           f"({min(runs)}-{max(runs)} s; median {r['load_cpu_s']} s CPU, parse worker included); "
           f"SQLite alone writing the same facts {r['sqlite_alone_s']} s = {r['sqlite_alone_facts_per_s']:,} facts/s")
     print(f"reload unchanged  p50 {reload['p50']} s  p95 {reload['p95']} s  ({reload['n']} reloads)")
