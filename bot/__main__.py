@@ -120,7 +120,8 @@ def _parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", parents=[common], help="search benchmark on a synthetic corpus")
     bench.add_argument("--facts", type=int, default=100_000)
     bench.add_argument("--queries", type=int, default=400)
-    bench.add_argument("--loads", type=_at_least_one, default=None, help="loads into a new database, the median reported (default 3)")
+    bench.add_argument("--loads", type=_at_least_one, default=None,
+                       help="loads into a new database, the median reported (default 3)")
     bench.add_argument("--json", action="store_true")
     bench.add_argument("--keep", metavar="DIR", default=None, help="keep the generated database in DIR")
     meaning = sub.add_parser("bench-meaning", parents=[common], help="meaning layer timings and memory at scale")

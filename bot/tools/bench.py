@@ -192,7 +192,9 @@ def _ms(work, *args) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-async def _timed_loads(db_path: Path, pages_dir: Path, loads: int, quiet: bool) -> tuple[LoadReport, list[float], list[float]]:
+async def _timed_loads(
+    db_path: Path, pages_dir: Path, loads: int, quiet: bool
+) -> tuple[LoadReport, list[float], list[float]]:
     """Load the pages `loads` times, each into a new database (the last one stays): the last
     report, and each load's wall and CPU seconds."""
     walls: list[float] = []
@@ -275,7 +277,8 @@ def _print(r: dict) -> None:
     print(f"parse + prepare   p50 {g['p50']} ms  p95 {g['p95']} ms per page ({g['n']} pages); "
           f"the seed itself p50 {seed['p50']} ms")
     runs = r["load_runs_s"]
-    print(f"load              median {r['load_s']} s = {r['load_facts_per_s']:,} facts/s of {len(runs)} load{'s' if len(runs) > 1 else ''} "
+    loads = f"{len(runs)} load{'s' if len(runs) > 1 else ''}"
+    print(f"load              median {r['load_s']} s = {r['load_facts_per_s']:,} facts/s of {loads} "
           f"({min(runs)}-{max(runs)} s; median {r['load_cpu_s']} s CPU, parse worker included); "
           f"SQLite alone writing the same facts {r['sqlite_alone_s']} s = {r['sqlite_alone_facts_per_s']:,} facts/s")
     print(f"reload unchanged  p50 {reload['p50']} s  p95 {reload['p95']} s  ({reload['n']} reloads)")
