@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+import storage.load.loader
+from bot.tools.synthetic import PAGE_FACTS, write_corpus
 from storage.answers import footnotes
 from storage.library import Library
 from storage.identity import ID_LENGTH
@@ -223,3 +225,23 @@ def test_two_files_of_one_concept_in_one_load_the_second_is_refused(tmp_path):
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT count(*) FROM facts WHERE text LIKE '%999 minutes%'").fetchone()[0] == 0
     conn.close()
+
+
+def test_the_last_pages_are_committed_on_their_own(tmp_path, monkeypatch):
+    """The last commit, which nothing overlaps, holds only the last FINAL_PAGES pages: the batch
+    before them is committed when they are all that is left, however small it is."""
+    pages = tmp_path / "pages"
+    list(write_corpus(pages, 6 * PAGE_FACTS, SEED))
+    monkeypatch.setattr(storage.load.loader, "BATCH_FACTS", 10**9)  # else one batch for all six
+    monkeypatch.setattr(storage.load.loader, "FINAL_PAGES", 2)
+    db = tmp_path / "f.sqlite3"
+    seen: dict[int, int] = {}
+
+    def progress(number: int, total: int, outcome: object) -> None:
+        reader = sqlite3.connect(db)  # another connection sees committed pages only
+        seen[number] = reader.execute("SELECT count(*) FROM concepts").fetchone()[0]
+        reader.close()
+
+    load_paths(db, [pages], progress)
+    assert seen == {1: 0, 2: 0, 3: 0, 4: 4, 5: 4, 6: 4}  # the last two are committed after the loop
+    assert sqlite3.connect(db).execute("SELECT count(*) FROM concepts").fetchone()[0] == 6

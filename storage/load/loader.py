@@ -26,6 +26,9 @@ from storage.textnorm import fold
 # which nothing overlaps, was a tenth of a 100,000-fact load at 100,000 facts a batch; 25,000 cost
 # no more CPU, at 100,000 facts nor at a million (measured), and FTS5 still indexes in bulk.
 BATCH_FACTS = 25_000
+# The batch is also committed when this many pages are left: the last commit, which nothing
+# overlaps (the worker has parsed everything by then), holds only those few pages.
+FINAL_PAGES = 20
 LOAD_CACHE_KB = 256 * 1024
 PROCESS_THRESHOLD = 8  # pages; fewer are parsed by the writer alone (a process costs ~0.3 s to start)
 PARSE_WINDOW = 48  # pages parsed ahead at most: the worker keeps going while a batch commits
@@ -136,7 +139,7 @@ def _write_all(
                 outcome = _write_page(conn, prepared, ids)
                 report.pages.append(outcome)
                 in_batch += len(prepared.facts) + 1
-                if in_batch >= BATCH_FACTS:
+                if in_batch >= BATCH_FACTS or total - number == FINAL_PAGES:
                     _commit(conn, ids)
                     ids, in_batch = None, 0
             if progress:
