@@ -21,13 +21,14 @@ class LeadWords(dict[str, int]):
         super().__init__()
         self.texts = texts
         # A lead of many facts is asked about by its words (see any_of): their text is never searched.
-        self.text = "\n".join(texts) if len(texts) <= MANY_FACTS else ""
+        self.many = len(texts) > MANY_FACTS
+        self.text = "" if self.many else "\n".join(texts)
         self._read = False
 
     def any_of(self, words: list[str]) -> bool:
         """True when some fact may contain one of `words` (one search of all their text each, or
         for a lead of many facts one look-up among their words)."""
-        if len(self.texts) > MANY_FACTS:
+        if self.many:
             # Their words are read once anyway and searching that much text cost more. Whole words
             # still never miss a fact _coverage would accept: it counts whole words only.
             if not self._read:
@@ -40,7 +41,7 @@ class LeadWords(dict[str, int]):
         return False
 
     def __missing__(self, word: str) -> int:
-        if len(self.texts) > MANY_FACTS:
+        if self.many:
             # A lead opening many facts is met often, with many different words after it.
             if not self._read:
                 self._read_all()

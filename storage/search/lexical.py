@@ -553,10 +553,9 @@ def _long_form(phrase: tuple[str, ...], weight: float, vocab: Vocabulary) -> Alt
     forms = [frozenset(f for f in (word, *vocab.family(word)) if f in vocab.df)
              for word in phrase if len(word) > 1 and word not in STOP_WORDS]
     forms = [word_forms for word_forms in forms if word_forms]
-    dfs = [sum(vocab.df[f] for f in word_forms) for word_forms in forms]
     if not forms:
         return Alternative(phrase, weight)
-    rarest = forms[dfs.index(min(dfs))]
+    rarest = min(forms, key=lambda word_forms: sum(vocab.df[f] for f in word_forms))
     return Alternative(phrase, weight, tuple(forms), tuple(sorted(rarest)))
 
 
