@@ -11,6 +11,8 @@ first use, so a parse worker that needs only storage.load does not import the wh
     state/    state people create (flags, history, disputes, quiz scores) behind one StateStore interface:
               SQLite by default, PostgreSQL (shared by every process) when a URL is configured
     identity  what a fact id is;  textnorm  folding and words;  db  connections and migrations
+    compiled  which modules setup.py compiles with mypyc (the page parser), and the guard that
+              imports them from source when their compiled copies are stale
     views     rows -> answers;  answers  the plain dataclasses;  library  the facade
 """
 
@@ -18,6 +20,10 @@ from __future__ import annotations
 
 from importlib import import_module
 from typing import Any
+
+from storage import compiled
+
+compiled.guard()  # before any compiled module is imported
 
 _PUBLIC = {
     "CHAT_DECK_NOTES": "storage.study.service",

@@ -23,6 +23,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process, utils
 
 from bot.tools.synthetic import write_corpus
+from storage.compiled import parser_build
 from storage.db import connect_sync
 from storage.library import Library
 from storage.load.loader import LoadReport, load_paths
@@ -148,6 +149,7 @@ async def _bench_in(work: Path, facts: int, query_rounds: int, as_json: bool, lo
         "load_average": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         "cpus": os.cpu_count(),
         "generate_s": round(generated_s, 2),
+        "parser": parser_build(),
         "parse_ms_per_page": parse,
         "load_s": round(load_s, 2),  # the median load
         "load_runs_s": [round(wall, 2) for wall in walls],
@@ -275,7 +277,7 @@ def _print(r: dict) -> None:
     print(f"\nfacts {r['facts']:,} in {r['pages']:,} seed-shaped pages; {r['cpus']} CPUs, load average "
           f"{r['load_average'][0]} before, {r['load_average'][1]} after")
     print(f"parse + prepare   p50 {g['p50']} ms  p95 {g['p95']} ms per page ({g['n']} pages); "
-          f"the seed itself p50 {seed['p50']} ms")
+          f"the seed itself p50 {seed['p50']} ms; parser {r['parser']}")
     runs = r["load_runs_s"]
     loads = f"{len(runs)} load{'s' if len(runs) > 1 else ''}"
     print(f"load              median {r['load_s']} s = {r['load_facts_per_s']:,} facts/s of {loads} "

@@ -14,7 +14,7 @@ from pathlib import Path
 from storage.identity import ID_LENGTH, fact_keys, short_ids
 from storage.pages.acronyms import find_acronyms
 from storage.pages.format import PageFormatError, parse_file
-from storage.pages.records import Page, SourceRecord
+from storage.pages.records import Page, Paragraph, Perspective, SourceRecord
 from storage.textnorm import fold
 
 
@@ -94,7 +94,10 @@ def _source_row(source: SourceRecord) -> tuple:
 
 def _citation_rows(page: Page) -> list[tuple]:
     rows = []
-    for block, items in (("synthesis", page.paragraphs), ("perspective", page.perspectives)):
+    blocks: tuple[tuple[str, tuple[Paragraph | Perspective, ...]], ...] = (
+        ("synthesis", page.paragraphs), ("perspective", page.perspectives)
+    )
+    for block, items in blocks:
         for item, entry in enumerate(items):
             for position, c in enumerate(entry.citations):
                 rows.append((block, item, position, c.kind, c.number, c.label, c.fact_index, c.score, c.start))

@@ -171,8 +171,7 @@ class _Reader:
                                 f"expected the {what} (a short line), found synthesis text: "
                                 "is the concept name or the subtitle missing?")
         paragraph_lines = self._until(_PERSPECTIVES, "'Model Perspectives (N)'")
-        perspectives_header = self.take("'Model Perspectives (N)'")
-        declared_perspectives = int(_PERSPECTIVES.match(perspectives_header.text).group(1))
+        perspectives_header, declared_perspectives = self._count_line(_PERSPECTIVES, "'Model Perspectives (N)'")
         raw_perspectives = self._perspectives()
         if len(raw_perspectives) != declared_perspectives:
             raise self.fail(
@@ -180,8 +179,7 @@ class _Reader:
                 f"'Model Perspectives ({declared_perspectives})' declares {declared_perspectives} "
                 f"but {len(raw_perspectives)} were found",
             )
-        facts_header = self.take("'Facts (N)'")
-        declared_facts = int(_FACTS.match(facts_header.text).group(1))
+        facts_header, declared_facts = self._count_line(_FACTS, "'Facts (N)'")
         sources_line = self.take("'Sources'")
         if sources_line.text != "Sources":
             raise self.fail(sources_line, f"expected 'Sources', found {sources_line.text[:60]!r}")
@@ -199,6 +197,13 @@ class _Reader:
             self.path, concept, subtitle, paragraphs, perspectives, tuple(sources), tuple(facts),
             folded_facts=tuple(resolver.folded),
         )
+
+    def _count_line(self, pattern: re.Pattern[str], what: str) -> tuple[_Line, int]:
+        """The next line, which the scan before stopped at because `pattern` matches it, and its count."""
+        line = self.take(what)
+        match = pattern.match(line.text)
+        assert match is not None
+        return line, int(match.group(1))
 
     def _until(self, pattern: re.Pattern[str], what: str) -> list[_Line]:
         found: list[_Line] = []

@@ -68,8 +68,8 @@ class CitationResolver:
         self._labels: dict[str, tuple[int | None, float]] = {}
         self._sieves: dict[str, LeadWords] = {}  # lead -> its facts' words (see _sieve)
         # One anchored match per fact reads its first two words; only the few that open with two
-        # stop words ("In a ...") are walked word by word.
-        for index, (lead, second) in enumerate(match.groups() for match in map(_LEADS.match, self.folded)):
+        # stop words ("In a ...") are walked word by word. _LEADS matches any text: all of it is optional.
+        for index, (lead, second) in enumerate(match.groups() for match in map(_LEADS.match, self.folded)):  # type: ignore[union-attr]
             if not lead or lead in STOP_WORDS:
                 if lead and second and second not in STOP_WORDS:
                     lead = second

@@ -1,0 +1,117 @@
+"""The page parser's modules, compiled to C by mypyc when factbot is installed (see setup.py).
+
+Parsing is most of a load's CPU time, and compiled it takes about a third less (the same code;
+`python -m bot bench` reports which parser ran). Without a C compiler the install keeps the plain
+Python modules, which give the same results.
+
+An editable install puts each compiled module beside its source, and Python imports the compiled
+one first, so after an edit or a checkout the old parser would still run. When any compiled module
+is older than its source, all of them are imported from source instead (compiled modules call one
+another directly, so they cannot be mixed) and a warning says how to recompile. FACTBOT_PURE_PYTHON=1
+imports them from source on purpose. This module uses the standard library only: it runs before any
+of them is imported.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import multiprocessing
+import os
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+
+# The modules setup.py compiles, as one group: the parse path of a load, and only modules whose
+# names tests and callers never patch (a compiled module calls its own functions directly).
+MODULES = (
+    "storage.textnorm",
+    "storage.identity",
+    "storage.pages.records",
+    "storage.pages.format",
+    "storage.pages.citations",
+    "storage.pages.labels",
+    "storage.pages.barelabels",
+    "storage.pages.leadwords",
+    "storage.pages.acronyms",
+    "storage.load.prepare",
+)
+GROUP = "storage.parser"  # mypyc's shared library of the group: storage/parser__mypyc.*.so
+PURE_ENV = "FACTBOT_PURE_PYTHON"
+
+_ROOT = Path(__file__).resolve().parent.parent  # the folder holding the storage package
+
+
+def source_path(module: str) -> Path:
+    """The .py file of one of MODULES."""
+    return _ROOT.joinpath(*module.split(".")).with_suffix(".py")
+
+
+def compiled_path(module: str) -> Path | None:
+    """The compiled extension of a module beside its source, if there is one."""
+    source = source_path(module)
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        candidate = source.with_suffix(suffix)
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def parser_build() -> str:
+    """Which parser this process runs: "compiled (mypyc)", or "pure Python" and why."""
+    loaded = sys.modules.get("storage.pages.format") or importlib.import_module("storage.pages.format")
+    if _is_compiled(loaded):
+        return "compiled (mypyc)"
+    if os.environ.get(PURE_ENV):
+        return f"pure Python ({PURE_ENV} is set)"
+    if stale_modules():
+        return "pure Python (the compiled modules are older than their source: pip install -e . recompiles them)"
+    return "pure Python (not compiled at install)"
+
+
+def stale_modules() -> list[str]:
+    """Modules whose compiled extension is older than their source."""
+    stale = []
+    for module in MODULES:
+        compiled = compiled_path(module)
+        if compiled is not None and compiled.stat().st_mtime < source_path(module).stat().st_mtime:
+            stale.append(module)
+    return stale
+
+
+def guard() -> None:
+    """Import MODULES from source when asked to or when a compiled one is stale (before any is imported)."""
+    if any(isinstance(finder, _FromSource) for finder in sys.meta_path):
+        return
+    if os.environ.get(PURE_ENV):
+        sys.meta_path.insert(0, _FromSource())
+        return
+    stale = stale_modules()
+    if not stale:
+        return
+    sys.meta_path.insert(0, _FromSource())
+    if multiprocessing.parent_process() is None:  # a parse worker says nothing: its parent has
+        warnings.warn(
+            f"the compiled page parser is older than {', '.join(stale)}; using the Python source "
+            "(slower). Run `pip install -e .` again to recompile it.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+
+
+class _FromSource(importlib.abc.MetaPathFinder):
+    """Finds MODULES as their .py files, ahead of the compiled extensions beside them."""
+
+    def find_spec(
+        self, name: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if name not in MODULES:
+            return None
+        return importlib.util.spec_from_file_location(name, source_path(name))
+
+
+def _is_compiled(module: ModuleType) -> bool:
+    return not str(getattr(module, "__file__", "")).endswith(".py")
