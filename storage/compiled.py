@@ -5,18 +5,22 @@ Parsing is most of a load's CPU time, and compiled it takes about a third less (
 Python modules, which give the same results.
 
 An editable install puts each compiled module beside its source, and Python imports the compiled
-one first, so after an edit or a checkout the old parser would still run. When any compiled module
-is older than its source, all of them are imported from source instead (compiled modules call one
-another directly, so they cannot be mixed) and a warning says how to recompile. FACTBOT_PURE_PYTHON=1
+one first, so after an edit or a checkout the old parser would still run. The build records a hash
+of each source it compiled (STAMP); when a source no longer matches, or the record is missing, all
+of them are imported from source instead (compiled modules call one another directly, so they
+cannot be mixed) and a warning says how to recompile. Hashes, not file times: pip writes a wheel's
+files in name order, each .so just before its .py, and copies may keep old times. FACTBOT_PURE_PYTHON=1
 imports them from source on purpose. This module uses the standard library only: it runs before any
-of them is imported.
+of them is imported, and setup.py loads it by path.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
+import json
 import multiprocessing
 import os
 import sys
@@ -40,14 +44,15 @@ MODULES = (
     "storage.load.prepare",
 )
 GROUP = "storage.parser"  # mypyc's shared library of the group: storage/parser__mypyc.*.so
-PURE_ENV = "FACTBOT_PURE_PYTHON"
+STAMP = "compiled_sources.json"  # beside this file: module -> sha256 of the source it was compiled from
+PURE_ENV = "FACTBOT_PURE_PYTHON"  # "1": import MODULES from source
 
 _ROOT = Path(__file__).resolve().parent.parent  # the folder holding the storage package
 
 
-def source_path(module: str) -> Path:
-    """The .py file of one of MODULES."""
-    return _ROOT.joinpath(*module.split(".")).with_suffix(".py")
+def source_path(module: str, root: Path = _ROOT) -> Path:
+    """The .py file of one of MODULES, under `root` (the folder holding the storage package)."""
+    return root.joinpath(*module.split(".")).with_suffix(".py")
 
 
 def compiled_path(module: str) -> Path | None:
@@ -65,28 +70,35 @@ def parser_build() -> str:
     loaded = sys.modules.get("storage.pages.format") or importlib.import_module("storage.pages.format")
     if _is_compiled(loaded):
         return "compiled (mypyc)"
-    if os.environ.get(PURE_ENV):
-        return f"pure Python ({PURE_ENV} is set)"
+    if os.environ.get(PURE_ENV) == "1":
+        return f"pure Python ({PURE_ENV}=1)"
     if stale_modules():
-        return "pure Python (the compiled modules are older than their source: pip install -e . recompiles them)"
+        return "pure Python (the compiled modules were built from other source: pip install -e . recompiles them)"
     return "pure Python (not compiled at install)"
 
 
 def stale_modules() -> list[str]:
-    """Modules whose compiled extension is older than their source."""
-    stale = []
-    for module in MODULES:
-        compiled = compiled_path(module)
-        if compiled is not None and compiled.stat().st_mtime < source_path(module).stat().st_mtime:
-            stale.append(module)
-    return stale
+    """MODULES whose source differs from what was compiled (all of them when nothing says what
+    was); empty when nothing is compiled."""
+    if all(compiled_path(module) is None for module in MODULES):
+        return []
+    try:
+        compiled_from = json.loads((_ROOT / "storage" / STAMP).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return list(MODULES)
+    return [module for module, digest in source_digests().items() if compiled_from.get(module) != digest]
+
+
+def source_digests(root: Path = _ROOT) -> dict[str, str]:
+    """sha256 of each module's source under `root` (the folder holding the storage package)."""
+    return {module: hashlib.sha256(source_path(module, root).read_bytes()).hexdigest() for module in MODULES}
 
 
 def guard() -> None:
     """Import MODULES from source when asked to or when a compiled one is stale (before any is imported)."""
     if any(isinstance(finder, _FromSource) for finder in sys.meta_path):
         return
-    if os.environ.get(PURE_ENV):
+    if os.environ.get(PURE_ENV) == "1":
         sys.meta_path.insert(0, _FromSource())
         return
     stale = stale_modules()
@@ -95,8 +107,8 @@ def guard() -> None:
     sys.meta_path.insert(0, _FromSource())
     if multiprocessing.parent_process() is None:  # a parse worker says nothing: its parent has
         warnings.warn(
-            f"the compiled page parser is older than {', '.join(stale)}; using the Python source "
-            "(slower). Run `pip install -e .` again to recompile it.",
+            f"the compiled page parser does not match its source ({', '.join(stale)}); using the "
+            "Python source (slower). Run `pip install -e .` again to recompile it.",
             RuntimeWarning,
             stacklevel=2,
         )
