@@ -78,20 +78,34 @@ def parser_build() -> str:
 
 
 def stale_modules() -> list[str]:
-    """MODULES whose source differs from what was compiled (all of them when nothing says what
-    was); empty when nothing is compiled."""
+    """Modules whose source differs from what was compiled, with any the build compiled that are
+    no longer in MODULES (all of MODULES when nothing says what was); empty when nothing is compiled."""
     if all(compiled_path(module) is None for module in MODULES):
         return []
     try:
         compiled_from = json.loads((_ROOT / "storage" / STAMP).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return list(MODULES)
-    return [module for module, digest in source_digests().items() if compiled_from.get(module) != digest]
+    current = source_digests()
+    return [
+        module
+        for module in sorted(set(current) | set(compiled_from))
+        if current.get(module) != _UNREADABLE and current.get(module) != compiled_from.get(module)
+    ]
+
+
+_UNREADABLE = "unreadable"  # a module shipped without its source: nothing to compare, nor to run instead
 
 
 def source_digests(root: Path = _ROOT) -> dict[str, str]:
     """sha256 of each module's source under `root` (the folder holding the storage package)."""
-    return {module: hashlib.sha256(source_path(module, root).read_bytes()).hexdigest() for module in MODULES}
+    digests = {}
+    for module in MODULES:
+        try:
+            digests[module] = hashlib.sha256(source_path(module, root).read_bytes()).hexdigest()
+        except OSError:
+            digests[module] = _UNREADABLE
+    return digests
 
 
 def guard() -> None:
@@ -99,12 +113,12 @@ def guard() -> None:
     if any(isinstance(finder, _FromSource) for finder in sys.meta_path):
         return
     if os.environ.get(PURE_ENV) == "1":
-        sys.meta_path.insert(0, _FromSource())
+        sys.meta_path.insert(0, _FromSource(MODULES))
         return
     stale = stale_modules()
     if not stale:
         return
-    sys.meta_path.insert(0, _FromSource())
+    sys.meta_path.insert(0, _FromSource((*MODULES, *stale)))
     if multiprocessing.parent_process() is None:  # a parse worker says nothing: its parent has
         warnings.warn(
             f"the compiled page parser does not match its source ({', '.join(stale)}); using the "
@@ -115,12 +129,15 @@ def guard() -> None:
 
 
 class _FromSource(importlib.abc.MetaPathFinder):
-    """Finds MODULES as their .py files, ahead of the compiled extensions beside them."""
+    """Finds `modules` as their .py files, ahead of the compiled extensions beside them."""
+
+    def __init__(self, modules: Sequence[str]) -> None:
+        self.modules = frozenset(modules)
 
     def find_spec(
         self, name: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
-        if name not in MODULES:
+        if name not in self.modules:
             return None
         return importlib.util.spec_from_file_location(name, source_path(name))
 

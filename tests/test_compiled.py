@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.machinery
+import json
 import os
 import shutil
 import subprocess
@@ -20,8 +21,10 @@ from tests.conftest import SEED
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Skipped only when this install compiled nothing (no C compiler); compiled files that do not match
+# their source fail test_this_install_runs_its_compiled_parser instead.
 needs_compiled = pytest.mark.skipif(
-    not compiled.parser_build().startswith("compiled"), reason=f"the parser is {compiled.parser_build()}"
+    compiled.compiled_path("storage.pages.format") is None, reason="this install did not compile the parser"
 )
 
 # Prints the parser that ran and one digest of everything prepare() made of the given files.
@@ -64,6 +67,12 @@ def _run(pages: list[Path], env: dict[str, str]) -> tuple[str, str]:
 
 
 @needs_compiled
+def test_this_install_runs_its_compiled_parser():
+    assert compiled.stale_modules() == [], "the compiled parser does not match its source: pip install -e . again"
+    assert compiled.parser_build() == "compiled (mypyc)"
+
+
+@needs_compiled
 def test_compiled_parser_prepares_every_page_as_the_source_does(tmp_path):
     pages = _pages(tmp_path)
     here = hashlib.sha256()
@@ -100,15 +109,24 @@ def test_compiled_modules_built_from_other_source_are_not_run(tmp_path):
     assert not warned
 
     edited = compiled.source_path("storage.pages.leadwords", tmp_path)
-    edited.write_text(edited.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+    source = edited.read_bytes()
+    edited.write_bytes(source + b"# edited\n")
     parser, files, warned = run()
     assert parser.startswith("pure Python (the compiled modules were built from other source"), parser
     # Every module of the group from source, not only the edited one: compiled ones call each other directly.
     assert files == [str(compiled.source_path(module, tmp_path)) for module in compiled.MODULES]
     assert "(storage.pages.leadwords)" in warned and "pip install -e ." in warned
 
-    edited.write_text(edited.read_text(encoding="utf-8").removesuffix("# edited\n"), encoding="utf-8")
+    edited.write_bytes(source)
     assert run()[0].startswith("compiled")
-    (copy / compiled.STAMP).unlink()  # a build that recorded nothing is not trusted
+
+    # A module the build compiled that is no longer one of MODULES (after a checkout, say).
+    stamp = copy / compiled.STAMP
+    recorded = json.loads(stamp.read_text(encoding="utf-8"))
+    stamp.write_text(json.dumps({**recorded, "storage.views": "0" * 64}), encoding="utf-8")
+    parser, files, warned = run()
+    assert parser.startswith("pure Python") and "(storage.views)" in warned
+
+    stamp.unlink()  # a build that recorded nothing is not trusted
     parser, files, _ = run()
     assert parser.startswith("pure Python") and all(name.endswith(".py") for name in files)
