@@ -1,6 +1,6 @@
 """The page parser's modules, compiled to C by mypyc when factbot is installed (see setup.py).
 
-Parsing is most of a load's CPU time, and compiled it takes about a third less (the same code;
+Parsing is most of a load's CPU time, and compiled it takes about 30% less (the same code;
 `python -m bot bench` reports which parser ran). Without a C compiler the install keeps the plain
 Python modules, which give the same results.
 
@@ -46,6 +46,7 @@ MODULES = (
 GROUP = "storage.parser"  # mypyc's shared library of the group: storage/parser__mypyc.*.so
 STAMP = "compiled_sources.json"  # beside this file: module -> sha256 of the source it was compiled from
 PURE_ENV = "FACTBOT_PURE_PYTHON"  # "1": import MODULES from source
+_UNREADABLE = "unreadable"  # the digest of a module shipped without its source: nothing to compare, nor to run instead
 
 _ROOT = Path(__file__).resolve().parent.parent  # the folder holding the storage package
 
@@ -92,9 +93,6 @@ def stale_modules() -> list[str]:
         for module in sorted(set(current) | set(compiled_from))
         if current.get(module) != _UNREADABLE and current.get(module) != compiled_from.get(module)
     ]
-
-
-_UNREADABLE = "unreadable"  # a module shipped without its source: nothing to compare, nor to run instead
 
 
 def source_digests(root: Path = _ROOT) -> dict[str, str]:
