@@ -66,6 +66,7 @@ def _command() -> str | None:
 
 def _remove_compiled(root: Path) -> None:
     """Delete compiled parser files under root/storage (an earlier build's), so none outlives its source."""
+    # Every .so, not only this Python's suffix: the record of sources is shared by all of them.
     folder = root / "storage"
     for built in [*folder.rglob("*.so"), *folder.rglob("*.pyd"), folder / COMPILED.STAMP]:
         try:

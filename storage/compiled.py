@@ -21,7 +21,6 @@ import importlib.abc
 import importlib.machinery
 import importlib.util
 import json
-import multiprocessing
 import os
 import sys
 import warnings
@@ -117,7 +116,11 @@ def guard() -> None:
     if not stale:
         return
     sys.meta_path.insert(0, _FromSource((*MODULES, *stale)))
-    if multiprocessing.parent_process() is None:  # a parse worker says nothing: its parent has
+    # Imported only here: every process imports this module first, and multiprocessing costs
+    # 6 ms to import (a parse worker has it already).
+    from multiprocessing import parent_process
+
+    if parent_process() is None:  # a parse worker says nothing: its parent has
         warnings.warn(
             f"the compiled page parser does not match its source ({', '.join(stale)}); using the "
             "Python source (slower). Run `pip install -e .` again to recompile it.",
