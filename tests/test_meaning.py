@@ -13,8 +13,10 @@ import time
 import numpy as np
 
 from storage.library import Library
+from storage.search import lexical
 from storage.search.fusion import evidence, fuse, meaning_text
 from storage.search.meaning import vectors
+from storage.search.meaning.search import Near
 from tests.conftest import ROOT, SEED
 
 
@@ -31,6 +33,18 @@ async def test_a_question_in_plain_words_is_answered_by_meaning(meaning_library)
     assert any("bladder" in f.text.lower() or "urinary" in f.text.lower() for f in answer.results[:3])
     assert {f.match for f in answer.results} <= {"words", "meaning", "both"}
     assert any(f.match == "both" for f in answer.results)
+
+
+async def test_the_best_answers_widen_a_short_query(meaning_library, monkeypatch):
+    """Pseudo-relevance feedback: "nose spray" finds the page's "esketamine nasal spray" by words,
+    and the facts close to what that answer says (intranasal esketamine) then rise by meaning."""
+    async def top5() -> list[str]:
+        return [f.text for f in (await meaning_library.fact("nose spray", limit=5)).results]
+
+    intranasal = "Intranasal esketamine, the s-enantiomer of ketamine"
+    assert any(text.startswith(intranasal) for text in await top5())
+    monkeypatch.setattr(lexical, "FEEDBACK_WEIGHT", 0.0)
+    assert not any(text.startswith(intranasal) for text in await top5())
 
 
 async def test_words_still_lead_author_and_year(meaning_library):
@@ -67,12 +81,12 @@ def test_a_cosine_counts_by_how_far_it_stands_above_the_querys_background():
 def test_fusion_reads_meaning_for_facts_found_by_words_and_ignores_a_query_near_nothing():
     lexical = [(1, 80.0), (2, 79.0)]
     # Fact 2 is not among the closest in meaning but its cosine came along with the lexical ones.
-    ranked = fuse(lexical, [(3, 0.5), (1, 0.3)], {2: 0.45, 1: 0.3}, 0.1, 0.05, "words", 5)
+    ranked = fuse(lexical, Near([(3, 0.5), (1, 0.3)], {2: 0.45, 1: 0.3}, 0.1, 0.05), "words", 5)
     assert [(f.rowid, f.match) for f in ranked] == [(2, "both"), (1, "both"), (3, "meaning")]
     # Nonsense: no word of the page and the closest fact below the floor: nothing at all.
-    assert fuse([], [(3, 0.12), (4, 0.11)], {}, -0.02, 0.04, "topic", 5) == []
+    assert fuse([], Near([(3, 0.12), (4, 0.11)], {}, -0.02, 0.04), "topic", 5) == []
     # A short query the words do find counts its low cosines by how far they stand out.
-    ranked = fuse(lexical, [(3, 0.12)], {1: 0.0, 2: 0.11}, -0.02, 0.04, "words", 5)
+    ranked = fuse(lexical, Near([(3, 0.12)], {1: 0.0, 2: 0.11}, -0.02, 0.04), "words", 5)
     assert [(f.rowid, f.match) for f in ranked] == [(2, "both"), (1, "words"), (3, "meaning")]
 
 

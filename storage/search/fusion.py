@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from storage.search.meaning.search import Near
 from storage.textnorm import ET_AL, STOP_WORDS, words
 
 QUESTION_WORDS = frozenset("what how why does do is are can could which when who whom should will would".split())
@@ -24,6 +25,10 @@ MEANING_SHARE = {"words": 0.3, "topic": 0.5, "question": 0.6}
 # background mean the facts that answer either stand out alike. Evidence grows linearly from
 # MEANING_Z_FLOOR to MEANING_Z_FULL deviations (tuned on the dev half).
 MEANING_Z_FLOOR, MEANING_Z_FULL = 1.0, 6.0
+# Pseudo-relevance feedback: the query is asked of the meaning index again with this much of the
+# mean vector of its FEEDBACK_FACTS best fused answers added (tuned on the dev half: 0.786 -> 0.80
+# nDCG@5 fused, every kind of query; 2-4 facts and a weight of 0.3-0.7 score alike).
+FEEDBACK_FACTS, FEEDBACK_WEIGHT = 3, 0.5
 # A query that no word of the page matches and whose closest fact is below this cosine is about
 # nothing on the page (all-MiniLM-L6-v2 scores unrelated sentences 0.0-0.3; nonsense and off-topic
 # queries reach 0.09-0.13 here), though its best facts still stand out from a background of
@@ -67,15 +72,16 @@ def evidence(cosine: float, mean: float, deviation: float) -> float:
     return min(1.0, max(0.0, (z - MEANING_Z_FLOOR) / (MEANING_Z_FULL - MEANING_Z_FLOOR)))
 
 
-def fuse(lexical: list[tuple[int, float]], near: list[tuple[int, float]], also: dict[int, float],
-         mean: float, deviation: float, kind: str, limit: int) -> list[Fused]:
-    """One ranking from (rowid, lexical score 0-100) and (rowid, cosine) of the facts closest in
-    meaning, `also` giving the cosines of the lexical ones; best first."""
+def fuse(lexical: list[tuple[int, float]], near: Near, kind: str, limit: int) -> list[Fused]:
+    """One ranking from (rowid, lexical score 0-100) and the facts closest in meaning (`near`, which
+    also holds the cosines of the lexical ones); best first."""
     share = MEANING_SHARE[kind]
     words_score = {rowid: score / 100 for rowid, score in lexical}
     # Words finding the query on the page vouch for it; alone, meaning must clear MEANING_FLOOR.
-    cosines = {**also, **dict(near)} if near and (lexical or near[0][1] >= MEANING_FLOOR) else {}
-    meaning_score = {rowid: e for rowid, cosine in cosines.items() if (e := evidence(cosine, mean, deviation)) > 0}
+    closest = near.found
+    cosines = {**near.also, **dict(closest)} if closest and (lexical or closest[0][1] >= MEANING_FLOOR) else {}
+    meaning_score = {rowid: e for rowid, cosine in cosines.items()
+                     if (e := evidence(cosine, near.mean, near.deviation)) > 0}
     fused = []
     for rowid in words_score.keys() | meaning_score.keys():
         by_words, by_meaning = words_score.get(rowid, 0.0), meaning_score.get(rowid, 0.0)

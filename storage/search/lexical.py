@@ -29,7 +29,7 @@ from rapidfuzz import fuzz, process
 
 from storage.db import connect_sync
 from storage.textnorm import STOP_WORDS, fold, words
-from storage.search.fusion import MEANING_FLOOR, fuse, meaning_text, query_kind
+from storage.search.fusion import FEEDBACK_FACTS, FEEDBACK_WEIGHT, MEANING_FLOOR, fuse, meaning_text, query_kind
 from storage.search.meaning.search import Meaning
 from storage.search.vocabulary import Vocabulary
 from storage.search.wordforms import greek_twin, unglued
@@ -337,8 +337,15 @@ class Searcher:
             # Alone, meaning shows the facts closer than the query's background mean.
             return [Scored(r, round(100 * c, 2), "meaning") for r, c in found.found if c > found.mean][:limit], plan
         kind = query_kind(query, set(vocab.acronym_long))
-        fused = fuse([(s.rowid, s.score) for s in scored], found.found, found.also, found.mean, found.deviation, kind, limit)
-        return [Scored(f.rowid, f.score, f.match) for f in fused], plan
+        lexical = [(s.rowid, s.score) for s in scored]
+        fused = fuse(lexical, found, kind, max(limit, FEEDBACK_FACTS))
+        if fused:
+            # Asked again from what the first answers say: "brain growth" reaches the facts on
+            # neurogenesis that its best answers name, and those ranking by both rise.
+            best = [f.rowid for f in fused[:FEEDBACK_FACTS]]
+            found = self.meaning.refined(self._conn(), found, best, FEEDBACK_WEIGHT)
+            fused = fuse(lexical, found, kind, limit)
+        return [Scored(f.rowid, f.score, f.match) for f in fused[:limit]], plan
 
     def _facts(
         self, query: str, filters: Filters, limit: int, prefix_last: bool, peak: bool = False

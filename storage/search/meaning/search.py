@@ -7,6 +7,8 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 
+import numpy as np
+
 from storage.search.meaning import vectors
 from storage.search.meaning.encoder import SentenceEncoder
 from storage.search.meaning.index import MeaningIndex
@@ -20,6 +22,7 @@ class Near:
     also: dict[int, float]  # rowid -> cosine of the facts asked about
     mean: float  # the query's cosine to the corpus at large ...
     deviation: float  # ... and its spread
+    vector: np.ndarray | None = None  # the unit query vector they were measured from
 
 
 class Meaning:
@@ -49,7 +52,25 @@ class Meaning:
         rowids, stored = vectors.exact(conn, rest) if rest else ([], None)
         cosines = {rowid: float(c) for rowid, c in zip(rowids, stored @ vector)} if rowids else {}
         mean, deviation = index.background_cosines(vector)
-        return Near(found, {**cosines, **{r: known[r] for r in also if r in known}}, mean, deviation)
+        return Near(found, {**cosines, **{r: known[r] for r in also if r in known}}, mean, deviation, vector)
+
+    def refined(self, conn: sqlite3.Connection, near: Near, best: list[int], weight: float) -> Near:
+        """`near` measured again from its query vector plus `weight` times the mean vector of the facts
+        `best` (pseudo-relevance feedback: what the best answers say widens a short query). Only the
+        facts `near` holds are rescored: a second scan of the index found no others worth ranking."""
+        if near.vector is None:
+            return near
+        rowids, stored = vectors.exact(conn, list(dict.fromkeys([*(r for r, _ in near.found), *near.also])))
+        at = {rowid: i for i, rowid in enumerate(rowids)}
+        chosen = [at[rowid] for rowid in best if rowid in at]
+        if not chosen:
+            return near
+        vector = near.vector + weight * stored[chosen].mean(axis=0)
+        vector /= np.linalg.norm(vector)
+        cosines = dict(zip(rowids, (stored @ vector).tolist()))
+        found = sorted(((rowid, cosines[rowid]) for rowid, _ in near.found if rowid in cosines), key=lambda rc: -rc[1])
+        mean, deviation = self.index(conn).background_cosines(vector)
+        return Near(found, {rowid: cosines[rowid] for rowid in near.also if rowid in cosines}, mean, deviation, vector)
 
     def _closest(self, conn: sqlite3.Connection, query: str, filters, k: int):
         """(query vector, index, the `k` closest (rowid, cosine) passing `filters`); None for no text."""
