@@ -309,3 +309,16 @@ async def test_a_source_search_that_finds_none_says_how_many_facts_mention_it(li
     assert "50+ facts mention it" in many.missing.message  # nearly every fact of the page says "ketamine"
     nothing = await library.source("qqqzzz")
     assert nothing.missing.message == "No source matches “qqqzzz”."
+
+
+async def test_a_lay_name_finds_what_the_page_calls_otherwise(library):
+    """The thesaurus (WordNet): the page says "nitrous oxide" and "benzodiazepine", never "laughing
+    gas" or "xanax"; neither is taken for a typo."""
+    answer = await library.fact("laughing gas", limit=3)
+    assert "nitrous oxide" in answer.results[0].text and answer.corrections == {}
+    answer = await library.fact("xanax", limit=5)
+    assert answer.results and all("benzodiazepine" in f.text.lower() for f in answer.results)
+    assert answer.corrections == {}
+    # Nothing the page has is searched by another name: "ketamine" is not "general anesthetic".
+    vocab = await library.search.vocabulary()
+    assert vocab.lay.related("ketamine") and vocab.other_names(["ketamine"]) == []

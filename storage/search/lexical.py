@@ -48,6 +48,7 @@ UNMATCHED_WEIGHT = 1.0
 # A word whose family key extends the typed word's counts 0.8-0.9, the closer in spelling the more.
 EXTENDED_WEIGHT = 0.8
 LONG_FORM_APART = 0.7  # a long form's words all there, not as the phrase, answer it this much
+BROADER_SHARE = 0.05  # a kind named in more of the facts than this is too broad to stand for a lay name
 SEARCH_THREADS = 2  # one search's SQL (the GIL released) overlaps another's ranking
 CITED_SOURCES, CITED_FACTS = 2, 20  # facts taken from sources whose citation matches the query
 TITLE_WORD_RATIO = 80.0  # a typed word names a title's word when this close (one typo in five letters)
@@ -262,6 +263,9 @@ class Searcher:
         elif initials:  # the words the page has still count ("necrosis factor")
             alternatives.append(_long_form(phrase, FAMILY_WEIGHT, vocab))
         alternatives += _notations(phrase, vocab)
+        # Typed words the page lacks may name what it calls otherwise ("laughing gas" -> nitrous
+        # oxide, "xanax" -> benzodiazepine): then they are no typo either.
+        alternatives += _other_names(phrase, vocab)
         if len(phrase) > 1 and not known and not alternatives:
             # "5-HT2A" where the corpus writes "5-HT2AR": complete or correct the unknown parts.
             mended = [w if w in vocab.df else next(iter(vocab.completions(w, 1) or [t for t, _ in vocab.corrections(w, 1)]), None)
@@ -566,6 +570,21 @@ def _long_form(phrase: tuple[str, ...], weight: float, vocab: Vocabulary) -> Alt
     return Alternative(phrase, weight, tuple(forms), tuple(sorted(rarest)))
 
 
+def _other_names(phrase: tuple[str, ...], vocab: Vocabulary) -> list[Alternative]:
+    """The thesaurus's other names for typed words, a one-word name with its forms on the page. A
+    kind many facts name says little of one member: "chemotherapy" is no search for "therapy"."""
+    found = []
+    for other in vocab.other_names(phrase):
+        if len(other.words) > 1:
+            alternatives = [_long_form(other.words, other.weight, vocab)]
+        else:
+            alternatives = [Alternative(other.words, other.weight)]
+            alternatives += [Alternative((form,), other.weight * FAMILY_WEIGHT) for form in vocab.family(other.words[0])]
+        if not other.broader or sum(_alt_df(a, vocab) for a in alternatives) <= BROADER_SHARE * vocab.documents:
+            found += alternatives
+    return found
+
+
 def _alt_df(alternative: Alternative, vocab: Vocabulary) -> int:
     if alternative.reach:  # every fact answering a long form has its rarest word in some form
         return sum(vocab.df.get(form, 0) for form in alternative.reach)
@@ -573,14 +592,15 @@ def _alt_df(alternative: Alternative, vocab: Vocabulary) -> int:
 
 
 def _merge_long_forms(chunks: list[list[str]], vocab: Vocabulary) -> list[list[str]]:
-    """Join consecutive typed words that spell a known long form ("vascular endothelial ..."), or
-    whose initials spell an acronym the page uses ("tumour necrosis factor")."""
+    """Join consecutive typed words that spell a known long form ("vascular endothelial ..."), whose
+    initials spell an acronym the page uses ("tumour necrosis factor"), or that name in the
+    thesaurus what the page calls otherwise ("laughing gas")."""
     merged: list[list[str]] = []
     i = 0
     while i < len(chunks):
         for length in range(min(8, len(chunks) - i), 1, -1):
             joined = [w for c in chunks[i : i + length] for w in c]
-            if " ".join(joined) in vocab.long_acronym or vocab.initialism(joined):
+            if " ".join(joined) in vocab.long_acronym or vocab.initialism(joined) or vocab.other_names(joined):
                 merged.append(joined)
                 i += length
                 break

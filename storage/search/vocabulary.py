@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+from storage.search.thesaurus import OtherName, Thesaurus, thesaurus
 from storage.search.wordforms import WordForms, english_words, plausible
 from storage.textnorm import STOP_WORDS, fold, words
 
@@ -39,6 +40,7 @@ class Vocabulary:
     cites: dict[int, list[str]] = field(default_factory=dict)
     forms: WordForms | None = None  # word families of the corpus words
     english: frozenset[str] = frozenset()  # everyday English words, never taken for typos
+    lay: Thesaurus = field(default_factory=lambda: Thesaurus({}))  # "laughing gas" -> nitrous oxide
 
     def notation(self, part: str) -> str | None:
         """The corpus word a piece of notation stands for: itself, or the one word it begins
@@ -62,6 +64,14 @@ class Vocabulary:
         if all(self.has(word) for word in phrase):
             return None  # words the page has are searched as themselves ("patients elderly treatment")
         return short
+
+    def other_names(self, phrase: list[str] | tuple[str, ...]) -> list[OtherName]:
+        """The thesaurus's other names for typed words the page lacks in every form, kept when the
+        page has each of their content words: "xanax" -> benzodiazepine (what it is a kind of)."""
+        related = self.lay.related(" ".join(phrase))
+        if not related or all(self.has(word) for word in phrase):
+            return []  # the page's own words answer it ("ketamine" is not searched as "anesthetic")
+        return [other for other in related if all(self.has(word) for word in other.words if word not in STOP_WORDS)]
 
     def has(self, word: str) -> bool:
         """True when the page has `word` in some form."""
@@ -98,7 +108,7 @@ class Vocabulary:
         for term in df:
             if term.isalpha():
                 by_length.setdefault(len(term), []).append(term)
-        vocab = cls(documents, df, sorted(df), by_length, forms=WordForms(df), english=english_words())
+        vocab = cls(documents, df, sorted(df), by_length, forms=WordForms(df), english=english_words(), lay=thesaurus())
         # The long forms most pages agree on; a one-off variant ("brain derived trophic ...") is noise.
         rows = conn.execute(
             "SELECT short, long FROM (SELECT short, long, row_number() OVER"
