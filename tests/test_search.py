@@ -322,3 +322,8 @@ async def test_a_lay_name_finds_what_the_page_calls_otherwise(library):
     # Nothing the page has is searched by another name: "ketamine" is not "general anesthetic".
     vocab = await library.search.vocabulary()
     assert vocab.lay.related("ketamine") and vocab.other_names(["ketamine"]) == []
+    # Typed words joined as a name still count as themselves ("drug" of "club drug"), and a name
+    # whose only other name on the page is too broad is no name at all ("special k": every fact
+    # says "ketamine"): its words are searched as typed.
+    assert any("drug" in f.text.lower() for f in (await library.fact("club drug", limit=5)).results)
+    assert any("k-hole" in f.text.lower() for f in (await library.fact("special k", limit=5)).results)

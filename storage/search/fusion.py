@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from storage.search.meaning.search import Near
 from storage.textnorm import ET_AL, STOP_WORDS, words
+
+if TYPE_CHECKING:
+    from storage.search.meaning.search import Near
 
 QUESTION_WORDS = frozenset("what how why does do is are can could which when who whom should will would".split())
 _YEAR = re.compile(r"^(19|20)\d\d$")
@@ -25,9 +28,10 @@ MEANING_SHARE = {"words": 0.3, "topic": 0.5, "question": 0.6}
 # background mean the facts that answer either stand out alike. Evidence grows linearly from
 # MEANING_Z_FLOOR to MEANING_Z_FULL deviations (tuned on the dev half).
 MEANING_Z_FLOOR, MEANING_Z_FULL = 1.0, 6.0
-# Pseudo-relevance feedback: the query is asked of the meaning index again with this much of the
-# mean vector of its FEEDBACK_FACTS best fused answers added (tuned on the dev half: 0.786 -> 0.80
-# nDCG@5 fused, every kind of query; 2-4 facts and a weight of 0.3-0.7 score alike).
+# Pseudo-relevance feedback: the candidates are measured again from the query's vector with this
+# much of the mean vector of its FEEDBACK_FACTS best fused answers added (tuned on the dev half:
+# 0.786 -> 0.80 nDCG@5 fused; 2-4 facts and a weight of 0.3-0.7 score alike; a second scan of the
+# whole index instead ranked the same).
 FEEDBACK_FACTS, FEEDBACK_WEIGHT = 3, 0.5
 # A query that no word of the page matches and whose closest fact is below this cosine is about
 # nothing on the page (all-MiniLM-L6-v2 scores unrelated sentences 0.0-0.3; nonsense and off-topic

@@ -236,7 +236,7 @@ class Searcher:
         chunks = _without_et_al([[w[:MAX_WORD] for w in chunk] for chunk in chunks if chunk])
         # Only stop words ('AND', 'the') is no question at all: nothing found, politely.
         content = [c for c in chunks if not all(w in STOP_WORDS for w in c)]
-        content = _merge_long_forms(content, vocab)[:MAX_GROUPS]
+        content = _merge_long_forms(content, vocab, MAX_GROUPS)
         groups, corrections, unmatched = [], {}, 0.0
         for i, chunk in enumerate(content):
             last = prefix_last and i == len(content) - 1
@@ -258,14 +258,15 @@ class Searcher:
         initials = vocab.initialism(phrase)
         if initials:
             shorts.add(initials)
+        # Typed words the page lacks may name what it has under another name ("laughing gas" ->
+        # nitrous oxide, "xanax" -> benzodiazepine): then they are no typo either.
+        others = _other_names(phrase, vocab)
         if known:
             alternatives.append(_long_form(phrase, 1.0, vocab) if shorts else Alternative(phrase, 1.0))
-        elif initials:  # the words the page has still count ("necrosis factor")
+        elif initials or (others and len(phrase) > 1):  # the words the page has still count ("club drug")
             alternatives.append(_long_form(phrase, FAMILY_WEIGHT, vocab))
         alternatives += _notations(phrase, vocab)
-        # Typed words the page lacks may name what it calls otherwise ("laughing gas" -> nitrous
-        # oxide, "xanax" -> benzodiazepine): then they are no typo either.
-        alternatives += _other_names(phrase, vocab)
+        alternatives += others
         if len(phrase) > 1 and not known and not alternatives:
             # "5-HT2A" where the corpus writes "5-HT2AR": complete or correct the unknown parts.
             mended = [w if w in vocab.df else next(iter(vocab.completions(w, 1) or [t for t, _ in vocab.corrections(w, 1)]), None)
@@ -344,8 +345,8 @@ class Searcher:
         lexical = [(s.rowid, s.score) for s in scored]
         fused = fuse(lexical, found, kind, max(limit, FEEDBACK_FACTS))
         if fused:
-            # Asked again from what the first answers say: "brain growth" reaches the facts on
-            # neurogenesis that its best answers name, and those ranking by both rise.
+            # Measured again from what the first answers say: among the candidates, the facts on
+            # neurogenesis that the best answers to "brain growth" name rise.
             best = [f.rowid for f in fused[:FEEDBACK_FACTS]]
             found = self.meaning.refined(self._conn(), found, best, FEEDBACK_WEIGHT)
             fused = fuse(lexical, found, kind, limit)
@@ -591,16 +592,18 @@ def _alt_df(alternative: Alternative, vocab: Vocabulary) -> int:
     return min((vocab.df.get(w, 0) for w in alternative.words), default=0)
 
 
-def _merge_long_forms(chunks: list[list[str]], vocab: Vocabulary) -> list[list[str]]:
-    """Join consecutive typed words that spell a known long form ("vascular endothelial ..."), whose
-    initials spell an acronym the page uses ("tumour necrosis factor"), or that name in the
-    thesaurus what the page calls otherwise ("laughing gas")."""
+def _merge_long_forms(chunks: list[list[str]], vocab: Vocabulary, limit: int) -> list[list[str]]:
+    """The first `limit` chunks, consecutive typed words joined where they spell a known long form
+    ("vascular endothelial ..."), where their initials spell an acronym the page uses ("tumour
+    necrosis factor"), or where they name in the thesaurus what the page has under another name
+    ("laughing gas")."""
     merged: list[list[str]] = []
     i = 0
-    while i < len(chunks):
+    while i < len(chunks) and len(merged) < limit:
         for length in range(min(8, len(chunks) - i), 1, -1):
             joined = [w for c in chunks[i : i + length] for w in c]
-            if " ".join(joined) in vocab.long_acronym or vocab.initialism(joined) or vocab.other_names(joined):
+            if (" ".join(joined) in vocab.long_acronym or vocab.initialism(joined)
+                    or any(_alt_df(a, vocab) for a in _other_names(tuple(joined), vocab))):
                 merged.append(joined)
                 i += length
                 break

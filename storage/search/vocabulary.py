@@ -66,8 +66,9 @@ class Vocabulary:
         return short
 
     def other_names(self, phrase: list[str] | tuple[str, ...]) -> list[OtherName]:
-        """The thesaurus's other names for typed words the page lacks in every form, kept when the
-        page has each of their content words: "xanax" -> benzodiazepine (what it is a kind of)."""
+        """The thesaurus's other names for typed words of which the page lacks one in every form,
+        kept when the page has each of their content words: "xanax" -> benzodiazepine (what it is a
+        kind of)."""
         related = self.lay.related(" ".join(phrase))
         if not related or all(self.has(word) for word in phrase):
             return []  # the page's own words answer it ("ketamine" is not searched as "anesthetic")

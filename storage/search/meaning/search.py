@@ -48,26 +48,20 @@ class Meaning:
             return Near([], {}, 0.0, 1.0)
         vector, index, found = closest
         known = dict(found)
-        rest = [rowid for rowid in also if rowid not in known]
-        rowids, stored = vectors.exact(conn, rest) if rest else ([], None)
-        cosines = {rowid: float(c) for rowid, c in zip(rowids, stored @ vector)} if rowids else {}
+        cosines = _cosines(conn, [rowid for rowid in also if rowid not in known], vector)
         mean, deviation = index.background_cosines(vector)
         return Near(found, {**cosines, **{r: known[r] for r in also if r in known}}, mean, deviation, vector)
 
     def refined(self, conn: sqlite3.Connection, near: Near, best: list[int], weight: float) -> Near:
         """`near` measured again from its query vector plus `weight` times the mean vector of the facts
         `best` (pseudo-relevance feedback: what the best answers say widens a short query). Only the
-        facts `near` holds are rescored: a second scan of the index found no others worth ranking."""
-        if near.vector is None:
+        facts `near` holds are measured: a second scan of the index found no others worth ranking."""
+        _, stored = vectors.exact(conn, best)
+        if near.vector is None or not len(stored):
             return near
-        rowids, stored = vectors.exact(conn, list(dict.fromkeys([*(r for r, _ in near.found), *near.also])))
-        at = {rowid: i for i, rowid in enumerate(rowids)}
-        chosen = [at[rowid] for rowid in best if rowid in at]
-        if not chosen:
-            return near
-        vector = near.vector + weight * stored[chosen].mean(axis=0)
+        vector = near.vector + weight * stored.mean(axis=0)
         vector /= np.linalg.norm(vector)
-        cosines = dict(zip(rowids, (stored @ vector).tolist()))
+        cosines = _cosines(conn, list(dict.fromkeys([*(r for r, _ in near.found), *near.also])), vector)
         found = sorted(((rowid, cosines[rowid]) for rowid, _ in near.found if rowid in cosines), key=lambda rc: -rc[1])
         mean, deviation = self.index(conn).background_cosines(vector)
         return Near(found, {rowid: cosines[rowid] for rowid in near.also if rowid in cosines}, mean, deviation, vector)
@@ -99,6 +93,12 @@ class Meaning:
         """Drop the index (facts were loaded: rowids changed); rebuilt at the next search."""
         with self._lock:
             self._index = None
+
+
+def _cosines(conn: sqlite3.Connection, rowids: list[int], vector: np.ndarray) -> dict[int, float]:
+    """rowid -> cosine to a unit vector, for the facts among `rowids` that have vectors."""
+    found, stored = vectors.exact(conn, rowids) if rowids else ([], None)
+    return dict(zip(found, (stored @ vector).tolist())) if found else {}
 
 
 def _filtered(conn: sqlite3.Connection, found: list[tuple[int, float]], filters) -> list[tuple[int, float]]:
