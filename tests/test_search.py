@@ -327,3 +327,12 @@ async def test_a_lay_name_finds_what_the_page_calls_otherwise(library):
     # says "ketamine"): its words are searched as typed.
     assert any("drug" in f.text.lower() for f in (await library.fact("club drug", limit=5)).results)
     assert any("k-hole" in f.text.lower() for f in (await library.fact("special k", limit=5)).results)
+
+
+async def test_a_name_the_page_lacks_weighs_as_the_facts_its_other_names_find(library):
+    """"laughing gas": the page has neither word, so the group is its other name alone and weighs
+    as the facts that say "nitrous oxide", not as a word no fact has."""
+    vocab = await library.search.vocabulary()
+    (group,) = library.search.plan("laughing gas", vocab).groups
+    assert [a.words for a in group.alternatives] == [("nitrous", "oxide")]
+    assert group.df > 0 and group.weight == pytest.approx(vocab.idf(group.df))

@@ -263,8 +263,12 @@ class Searcher:
         others = _other_names(phrase, vocab)
         if known:
             alternatives.append(_long_form(phrase, 1.0, vocab) if shorts else Alternative(phrase, 1.0))
-        elif initials or (others and len(phrase) > 1):  # the words the page has still count ("club drug")
+        elif initials:  # the words the page has still count ("necrosis factor")
             alternatives.append(_long_form(phrase, FAMILY_WEIGHT, vocab))
+        elif others and len(phrase) > 1 and (apart := _long_form(phrase, FAMILY_WEIGHT, vocab)).parts:
+            # So they do beside a name ("club drug"); when the page has none of them, there is
+            # nothing to answer, and the group would weigh as a word no fact has.
+            alternatives.append(apart)
         alternatives += _notations(phrase, vocab)
         alternatives += others
         if len(phrase) > 1 and not known and not alternatives:
