@@ -121,6 +121,12 @@ class FactAnswer:
     exact: bool = False  # the query was a fact id
     elapsed_ms: float = 0.0
     capped: bool = False  # more facts match than one search ranks: `total` is the best MAX_RESULTS
+    renamed: dict[str, str] = field(default_factory=dict)  # typed -> the page's name ("xanax" -> "benzodiazepine")
+
+    @property
+    def searched_as(self) -> dict[str, str]:
+        """Typed words searched as other words: corrected, or by the name the page uses."""
+        return {**self.corrections, **self.renamed}
 
     @property
     def of_total(self) -> str:

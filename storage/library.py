@@ -286,7 +286,7 @@ class Library:
         results = [replace(views[s.rowid], score=s.score, match=s.match) for s in page if s.rowid in views]
         missing = None if scored else await self._nothing_found(query, filters, mode)
         return FactAnswer(query, results, len(scored), offset, missing, plan.corrections, elapsed_ms=_ms(started),
-                          capped=len(scored) >= MAX_RESULTS)
+                          capped=len(scored) >= MAX_RESULTS, renamed=plan.renamed)
 
     async def _nothing_found(self, query: str, filters: Filters, mode: str) -> Missing:
         """Why a search found nothing: its filters, when the words alone find facts; else the

@@ -313,12 +313,17 @@ async def test_a_source_search_that_finds_none_says_how_many_facts_mention_it(li
 
 async def test_a_lay_name_finds_what_the_page_calls_otherwise(library):
     """The thesaurus (WordNet): the page says "nitrous oxide" and "benzodiazepine", never "laughing
-    gas" or "xanax"; neither is taken for a typo."""
+    gas" or "xanax"; neither is taken for a typo, and the answer says what was searched."""
+    from bot.render import jsonview, text
+
     answer = await library.fact("laughing gas", limit=3)
     assert "nitrous oxide" in answer.results[0].text and answer.corrections == {}
+    assert answer.renamed == {"laughing gas": "nitrous oxide"}  # shown as "searched laughing gas → ..."
+    assert "(searched laughing gas → nitrous oxide)" in text.fact_answer(answer)
     answer = await library.fact("xanax", limit=5)
     assert answer.results and all("benzodiazepine" in f.text.lower() for f in answer.results)
-    assert answer.corrections == {}
+    assert answer.corrections == {} and jsonview.fact_answer_json(answer)["renamed"] == {"xanax": "benzodiazepine"}
+    assert (await library.fact("ketamine")).renamed == {}
     # Nothing the page has is searched by another name: "ketamine" is not "general anesthetic".
     vocab = await library.search.vocabulary()
     assert vocab.lay.related("ketamine") and vocab.other_names(["ketamine"]) == []

@@ -82,8 +82,8 @@ def fact_list(answer: FactAnswer) -> discord.Embed:
     """One page of /fact results."""
     title = one_line(f"Facts for “{answer.query}”", EMBED_TITLE)
     notes = []
-    if answer.corrections:
-        notes.append("Searched " + ", ".join(f"**{k}** → **{v}**" for k, v in answer.corrections.items()))
+    if answer.searched_as:
+        notes.append("Searched " + ", ".join(f"**{k}** → **{v}**" for k, v in answer.searched_as.items()))
     if any(f.disputed for f in answer.results):
         notes.append(CONTESTED)
     embed = discord.Embed(

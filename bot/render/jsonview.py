@@ -63,6 +63,7 @@ def fact_answer_json(answer: FactAnswer) -> dict[str, Any]:
         "offset": answer.offset,
         "exact": answer.exact,
         "corrections": answer.corrections,
+        "renamed": answer.renamed,  # typed words searched by the page's name for them
         "suggestions": answer.suggestions,
         "missing": missing_fields(answer.missing),
         "elapsed_ms": answer.elapsed_ms,

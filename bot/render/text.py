@@ -57,8 +57,8 @@ def fact_answer(answer: FactAnswer) -> str:
         return f"No more results: {answer.total} in all for {answer.query!r}."
     first = answer.offset + 1
     header = f"{first}-{answer.offset + len(answer.results)} of {answer.of_total} for {answer.query!r}"
-    if answer.corrections:
-        header += " (searched " + ", ".join(f"{k} → {v}" for k, v in answer.corrections.items()) + ")"
+    if answer.searched_as:
+        header += " (searched " + ", ".join(f"{k} → {v}" for k, v in answer.searched_as.items()) + ")"
     blocks = [fact_block(f, first + i) for i, f in enumerate(answer.results)]
     return "\n\n".join([header, *blocks])
 

@@ -78,6 +78,8 @@ class Group:
 class QueryPlan:
     groups: tuple[Group, ...]
     corrections: dict[str, str] = field(default_factory=dict)
+    # Typed words searched under the name the page uses for them ("xanax" -> "benzodiazepine").
+    renamed: dict[str, str] = field(default_factory=dict)
     # Weight of the typed words the corpus has in no form ("xanax" in "xanax with ketamine"): no
     # fact answers them, so a fact matching the rest covers only part of the query.
     unmatched: float = 0.0
@@ -237,17 +239,18 @@ class Searcher:
         # Only stop words ('AND', 'the') is no question at all: nothing found, politely.
         content = [c for c in chunks if not all(w in STOP_WORDS for w in c)]
         content = _merge_long_forms(content, vocab, MAX_GROUPS)
-        groups, corrections, unmatched = [], {}, 0.0
+        groups, corrections, renamed, unmatched = [], {}, {}, 0.0
         for i, chunk in enumerate(content):
             last = prefix_last and i == len(content) - 1
-            group = self._group(chunk, vocab, last, corrections)
+            group = self._group(chunk, vocab, last, corrections, renamed)
             if group is not None:
                 groups.append(group)
             else:
                 unmatched += UNMATCHED_WEIGHT * vocab.idf(0)
-        return QueryPlan(tuple(groups), corrections, unmatched if groups else 0.0, peak)
+        return QueryPlan(tuple(groups), corrections, renamed, unmatched if groups else 0.0, peak)
 
-    def _group(self, chunk: list[str], vocab: Vocabulary, last: bool, corrections: dict[str, str]) -> Group | None:
+    def _group(self, chunk: list[str], vocab: Vocabulary, last: bool, corrections: dict[str, str],
+               renamed: dict[str, str]) -> Group | None:
         phrase = tuple(chunk)
         typed = " ".join(chunk)
         alternatives: list[Alternative] = []
@@ -271,6 +274,8 @@ class Searcher:
             alternatives.append(apart)
         alternatives += _notations(phrase, vocab)
         alternatives += others
+        if others:
+            renamed[typed] = " ".join(others[0].words)
         if len(phrase) > 1 and not known and not alternatives:
             # "5-HT2A" where the corpus writes "5-HT2AR": complete or correct the unknown parts.
             mended = [w if w in vocab.df else next(iter(vocab.completions(w, 1) or [t for t, _ in vocab.corrections(w, 1)]), None)
