@@ -352,14 +352,12 @@ class Searcher:
             return [Scored(r, round(100 * c, 2), "meaning") for r, c in found.found if c > found.mean][:limit], plan
         kind = query_kind(query, set(vocab.acronym_long))
         lexical = [(s.rowid, s.score) for s in scored]
-        fused = fuse(lexical, found, kind, max(limit, FEEDBACK_FACTS))
-        if fused:
+        best = [f.rowid for f in fuse(lexical, found, kind, FEEDBACK_FACTS)]
+        if best:
             # Measured again from what the first answers say: among the candidates, the facts on
             # neurogenesis that the best answers to "brain growth" name rise.
-            best = [f.rowid for f in fused[:FEEDBACK_FACTS]]
             found = self.meaning.refined(self._conn(), found, best, FEEDBACK_WEIGHT)
-            fused = fuse(lexical, found, kind, limit)
-        return [Scored(f.rowid, f.score, f.match) for f in fused[:limit]], plan
+        return [Scored(f.rowid, f.score, f.match) for f in fuse(lexical, found, kind, limit)], plan
 
     def _facts(
         self, query: str, filters: Filters, limit: int, prefix_last: bool, peak: bool = False

@@ -58,12 +58,15 @@ class Meaning:
         facts `near` holds are measured: a second scan of the index found no others worth ranking."""
         if near.vector is None:
             return near
-        _, stored = vectors.exact(conn, best)
-        if not len(stored):
+        # The best facts are among those `near` holds (fusion ranks no other): one read for both.
+        rowids, stored = vectors.exact(conn, list(dict.fromkeys([*(r for r, _ in near.found), *near.also])))
+        wanted = set(best)
+        chosen = [i for i, rowid in enumerate(rowids) if rowid in wanted]
+        if not chosen:
             return near
-        vector = near.vector + weight * stored.mean(axis=0)
+        vector = near.vector + weight * stored[chosen].mean(axis=0)
         vector /= np.linalg.norm(vector)
-        cosines = _cosines(conn, list(dict.fromkeys([*(r for r, _ in near.found), *near.also])), vector)
+        cosines = dict(zip(rowids, (stored @ vector).tolist()))
         found = sorted(((rowid, cosines[rowid]) for rowid, _ in near.found if rowid in cosines), key=lambda rc: -rc[1])
         mean, deviation = self.index(conn).background_cosines(vector)
         return Near(found, {rowid: cosines[rowid] for rowid in near.also if rowid in cosines}, mean, deviation, vector)
