@@ -47,6 +47,16 @@ async def test_the_best_answers_widen_a_short_query(meaning_library, monkeypatch
     assert not any(text.startswith(intranasal) for text in await top5())
 
 
+async def test_the_sentence_model_reads_a_misspelt_word_as_the_page_spells_it(meaning_library, monkeypatch):
+    """MiniLM reads "scizophrenia" as word pieces of nothing; corrected, it finds the rat model."""
+    async def top3() -> list[str]:
+        return [f.text for f in (await meaning_library.fact("scizophrenia", limit=3, mode="meaning")).results]
+
+    assert any("schizophrenia" in text for text in await top3())
+    monkeypatch.setattr(lexical, "_corrected", lambda query, corrections: query)
+    assert not any("schizophrenia" in text for text in await top3())
+
+
 async def test_words_still_lead_author_and_year(meaning_library):
     top = (await meaning_library.fact("grunebaum 2017", limit=1)).results[0]
     assert top.text.startswith("Grunebaum et al. (2017)") and top.match in ("words", "both")

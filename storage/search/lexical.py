@@ -343,7 +343,7 @@ class Searcher:
             # No word of the page found it and no word of it is one ("qwertyuiop", "asdf jkl"): the
             # sentence model would still rank facts, but the nearest of nothing is no answer.
             return [], plan
-        text = meaning_text(query, vocab.df, vocab.documents)
+        text = meaning_text(_corrected(query, plan.corrections), vocab.df, vocab.documents)
         found = self.meaning.near(self._conn(), text, filters, CANDIDATES, [] if mode == "meaning" else [s.rowid for s in scored])
         if mode == "meaning":
             if not found.found or found.found[0][1] < MEANING_FLOOR:
@@ -694,3 +694,11 @@ def _without_et_al(chunks: list[list[str]]) -> list[list[str]]:
         else:
             kept.append(chunk)
     return kept
+
+
+def _corrected(query: str, corrections: dict[str, str]) -> str:
+    """The query with its misspelt words as the page spells them: the sentence model reads
+    "halucinations" as pieces of nothing."""
+    if not corrections:
+        return query
+    return " ".join(corrections.get(w, w) for w in words(query))
