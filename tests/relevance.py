@@ -3,6 +3,7 @@
     python -m tests.relevance              # every ranker, both halves, by kind
     python -m tests.relevance --split dev  # the dev half only: the one to tune on
     python -m tests.relevance --worst 10   # and the weakest dev queries of the product's ranker
+    python -m tests.relevance --ceiling 20 # and what a perfect order of each ranker's first 20 would score
 
 The queries were written and graded from the page by an independent judge before any ranker ran
 on them; the "test" half is only ever reported, never tuned on. Gains are the judge's grades
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import math
 import sqlite3
@@ -49,6 +51,9 @@ class Score:
     judged: Judged
     ndcg5: float
     rr10: float
+    # nDCG@5 of the ranker's first answers put in the judge's order: what better ordering alone
+    # could reach; the rest of the gap is facts the ranker never found.
+    ceiling: float = float("nan")
 
 
 def judged_queries(texts: dict[str, str], path: Path = JUDGED) -> list[Judged]:
@@ -76,11 +81,13 @@ def rr10(ranked: list[str], grades: dict[str, int]) -> float:
     return next((1 / (i + 1) for i, fid in enumerate(ranked[:10]) if grades.get(fid, 0) >= 2), 0.0)
 
 
-async def score(ranker: Ranker, queries: list[Judged]) -> list[Score]:
+async def score(ranker: Ranker, queries: list[Judged], depth: int = 10) -> list[Score]:
+    """Each query's scores; the ceiling reorders the first `depth` answers."""
     scores = []
     for judged in queries:
         ranked = await ranker(judged.query)
-        scores.append(Score(judged, ndcg5(ranked, judged.grades), rr10(ranked, judged.grades)))
+        ideal = sorted(ranked[:depth], key=lambda fid: -judged.grades.get(fid, 0))
+        scores.append(Score(judged, ndcg5(ranked, judged.grades), rr10(ranked, judged.grades), ndcg5(ideal, judged.grades)))
     return scores
 
 
@@ -101,29 +108,30 @@ def pick(scores: list[Score], split: str | None = None, kind: str | None = None,
 # -- rankers --------------------------------------------------------------------------------
 
 
-def product_ranker(library: Library, mode: str | None = None) -> Ranker:
-    """The /fact ranking (mode: None = as configured, or "words" / "meaning" / "fused")."""
+def product_ranker(library: Library, mode: str | None = None, depth: int = 10) -> Ranker:
+    """The /fact ranking (mode: None = as configured, or "words" / "meaning" / "fused"), its first
+    `depth` answers."""
 
     async def rank(query: str) -> list[str]:
-        answer = await library.fact(query, limit=10, **({"mode": mode} if mode else {}))
+        answer = await library.fact(query, limit=depth, **({"mode": mode} if mode else {}))
         return [f.id for f in answer.results]
 
     return rank
 
 
-def wratio_ranker(texts: dict[str, str]) -> Ranker:
+def wratio_ranker(texts: dict[str, str], depth: int = 10) -> Ranker:
     """Baseline: a rapidfuzz WRatio scan over every fact text."""
     ids = list(texts)
     bodies = [texts[i] for i in ids]
 
     async def rank(query: str) -> list[str]:
-        found = process.extract(query, bodies, scorer=fuzz.WRatio, processor=utils.default_process, limit=10)
+        found = process.extract(query, bodies, scorer=fuzz.WRatio, processor=utils.default_process, limit=depth)
         return [ids[index] for _, _, index in found]
 
     return rank
 
 
-def bm25_ranker(texts: dict[str, str]) -> Ranker:
+def bm25_ranker(texts: dict[str, str], depth: int = 10) -> Ranker:
     """Baseline: SQLite FTS5 with default options, the query's words OR-ed, bm25 order."""
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE VIRTUAL TABLE plain USING fts5(id UNINDEXED, body, tokenize = 'unicode61 remove_diacritics 2')")
@@ -133,8 +141,8 @@ def bm25_ranker(texts: dict[str, str]) -> Ranker:
         terms = " OR ".join(f'"{w}"' for w in words(query))
         if not terms:
             return []
-        sql = "SELECT id FROM plain WHERE plain MATCH ? ORDER BY bm25(plain) LIMIT 10"
-        return [r[0] for r in conn.execute(sql, ("body : (" + terms + ")",))]
+        sql = "SELECT id FROM plain WHERE plain MATCH ? ORDER BY bm25(plain) LIMIT ?"
+        return [r[0] for r in conn.execute(sql, ("body : (" + terms + ")", depth))]
 
     return rank
 
@@ -147,25 +155,30 @@ async def fact_texts(library: Library) -> dict[str, str]:
 SPLITS = ("dev", "test")
 
 
-def table(results: dict[str, list[Score]], splits: tuple[str, ...] = SPLITS) -> str:
-    """nDCG@5 / MRR by kind, the halves side by side (both, or only the one asked for), for every ranker."""
+def table(results: dict[str, list[Score]], splits: tuple[str, ...] = SPLITS, ceiling: int = 0) -> str:
+    """nDCG@5 / MRR by kind, the halves side by side (both, or only the one asked for), for every
+    ranker; with `ceiling`, also the nDCG@5 of its first `ceiling` answers in the judge's order."""
     kinds = sorted({s.judged.kind for scores in results.values() for s in scores})
-    lines = [f"{'ranker':10} {'kind':14} {'n':>3}" + "".join(f"  {split + ' nDCG':>9} {'MRR':>5}" for split in splits)]
+    extra = f"ceil@{ceiling}" if ceiling else ""
+    lines = [f"{'ranker':10} {'kind':14} {'n':>3}"
+             + "".join(f"  {split + ' nDCG':>9} {'MRR':>5}" + (f" {extra:>8}" if ceiling else "") for split in splits)]
     for name, scores in results.items():
         rows = [(kind, pick(scores, kind=kind)) for kind in kinds]
         rows += [("not question", pick(scores, questions=False)), ("ALL", scores)]
         for kind, subset in rows:
             halves = [pick(subset, split) for split in splits]
-            lines.append(f"{name:10} {kind:14} {len(subset):3}"
-                         + "".join(f"  {mean(half):9.3f} {mean(half, 'rr10'):5.3f}" for half in halves))
+            lines.append(f"{name:10} {kind:14} {len(subset):3}" + "".join(
+                f"  {mean(half):9.3f} {mean(half, 'rr10'):5.3f}" + (f" {mean(half, 'ceiling'):8.3f}" if ceiling else "")
+                for half in halves))
     return "\n".join(lines)
 
 
 RANKERS = ("fused", "words", "meaning", "wratio", "bm25")
 
 
-async def evaluate(rankers: list[str], worst: int, split: str | None = None) -> str:
-    """The table for `rankers`; `split` ("dev" or "test") ranks and reports that half only."""
+async def evaluate(rankers: list[str], worst: int, split: str | None = None, ceiling: int = 0) -> str:
+    """The table for `rankers`; `split` ("dev" or "test") ranks and reports that half only;
+    `ceiling` adds what a perfect order of each ranker's first `ceiling` answers would score."""
     with tempfile.TemporaryDirectory() as folder:
         library = await Library.open(Path(folder) / "judged.sqlite3")
         try:
@@ -173,13 +186,13 @@ async def evaluate(rankers: list[str], worst: int, split: str | None = None) -> 
             await library.embed_missing()
             texts = await fact_texts(library)
             queries = [q for q in judged_queries(texts) if split is None or q.split == split]
-            made = {"fused": lambda: product_ranker(library, "fused"), "words": lambda: product_ranker(library, "words"),
-                    "meaning": lambda: product_ranker(library, "meaning"), "wratio": lambda: wratio_ranker(texts),
-                    "bm25": lambda: bm25_ranker(texts)}
-            results = {name: await score(made[name](), queries) for name in rankers}
+            depth = max(10, ceiling)
+            made = {mode: functools.partial(product_ranker, library, mode) for mode in ("fused", "words", "meaning")}
+            made |= {"wratio": functools.partial(wratio_ranker, texts), "bm25": functools.partial(bm25_ranker, texts)}
+            results = {name: await score(made[name](depth=depth), queries, ceiling or 10) for name in rankers}
         finally:
             await library.close()
-    out = table(results, (split,) if split else SPLITS)
+    out = table(results, (split,) if split else SPLITS, ceiling)
     if worst and split != "test":
         first = results[rankers[0]]
         weakest = sorted(pick(first, "dev"), key=lambda s: s.ndcg5)[:worst]
@@ -193,11 +206,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rankers", default=",".join(RANKERS), help="comma-separated, of: " + ", ".join(RANKERS))
     parser.add_argument("--worst", type=int, default=0)
     parser.add_argument("--split", choices=SPLITS, default=None, help="one half only (default: both)")
+    parser.add_argument("--ceiling", type=int, default=0, metavar="N",
+                        help="also score a perfect order of each ranker's first N answers")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.rankers.split(",")) - set(RANKERS))
     if unknown:
         parser.error(f"unknown ranker(s) {', '.join(unknown)}: choose among {', '.join(RANKERS)}")
-    print(asyncio.run(evaluate(args.rankers.split(","), args.worst, args.split)))
+    if args.ceiling < 0:
+        parser.error("--ceiling must be 0 or more")
+    print(asyncio.run(evaluate(args.rankers.split(","), args.worst, args.split, args.ceiling)))
     return 0
 
 

@@ -60,3 +60,13 @@ async def test_floors_on_the_test_half_and_fusion_beats_each_ranking_and_both_ba
     assert R.mean(_subset(results["fused"], "questions")) > R.mean(_subset(results["words"], "questions")) + 0.05
     authors = R.pick(results["fused"], "test", kind="author_year")
     assert R.mean(authors) >= 0.9
+
+
+async def test_the_ceiling_is_the_judges_order_of_the_first_answers():
+    judged = R.Judged("q", "topic", "dev", {"a": 3, "b": 2})
+
+    async def backwards(query: str) -> list[str]:
+        return ["x", "b", "a", "y"]
+
+    (shallow,), (deep,) = await R.score(backwards, [judged], depth=2), await R.score(backwards, [judged], depth=3)
+    assert shallow.ndcg5 < shallow.ceiling < deep.ceiling == 1.0  # "a" is out of reach at depth 2
