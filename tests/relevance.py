@@ -86,7 +86,7 @@ async def score(ranker: Ranker, queries: list[Judged], depth: int = 10) -> list[
     scores = []
     for judged in queries:
         ranked = await ranker(judged.query)
-        ideal = sorted(ranked[:depth], key=lambda fid: -judged.grades.get(fid, 0))
+        ideal = sorted(ranked[:depth], key=lambda fid: -judged.grades.get(fid, 0)) + ranked[depth:]
         scores.append(Score(judged, ndcg5(ranked, judged.grades), rr10(ranked, judged.grades), ndcg5(ideal, judged.grades)))
     return scores
 
