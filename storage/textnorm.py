@@ -74,6 +74,12 @@ def words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
 
+def replace_words(text: str, replacements: dict[str, str]) -> str:
+    """`text` folded, its words found in `replacements` replaced and all else (punctuation, hyphens,
+    spaces) left as it was."""
+    return _WORD.sub(lambda match: replacements.get(match.group(), match.group()), fold(text))
+
+
 def joined_starts(parts: list[str]) -> list[int]:
     """Where each of `parts` starts in them joined by a one-character separator ("\n".join, " ".join)."""
     return list(accumulate(map(add, map(len, parts[:-1]), repeat(1)), initial=0))

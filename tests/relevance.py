@@ -27,7 +27,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process, utils
 
-from storage.library import Library
+from storage.library import MAX_RESULTS, Library
 from storage.textnorm import words
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -159,9 +159,9 @@ def table(results: dict[str, list[Score]], splits: tuple[str, ...] = SPLITS, cei
     """nDCG@5 / MRR by kind, the halves side by side (both, or only the one asked for), for every
     ranker; with `ceiling`, also the nDCG@5 of its first `ceiling` answers in the judge's order."""
     kinds = sorted({s.judged.kind for scores in results.values() for s in scores})
-    extra = f"ceil@{ceiling}" if ceiling else ""
+    ceiling_head = f" {'ceil@' + str(ceiling):>8}" if ceiling else ""
     lines = [f"{'ranker':10} {'kind':14} {'n':>3}"
-             + "".join(f"  {split + ' nDCG':>9} {'MRR':>5}" + (f" {extra:>8}" if ceiling else "") for split in splits)]
+             + "".join(f"  {split + ' nDCG':>9} {'MRR':>5}{ceiling_head}" for split in splits)]
     for name, scores in results.items():
         rows = [(kind, pick(scores, kind=kind)) for kind in kinds]
         rows += [("not question", pick(scores, questions=False)), ("ALL", scores)]
@@ -207,13 +207,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worst", type=int, default=0)
     parser.add_argument("--split", choices=SPLITS, default=None, help="one half only (default: both)")
     parser.add_argument("--ceiling", type=int, default=0, metavar="N",
-                        help="also score a perfect order of each ranker's first N answers")
+                        help=f"also score a perfect order of each ranker's first N answers (N <= {MAX_RESULTS})")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.rankers.split(",")) - set(RANKERS))
     if unknown:
         parser.error(f"unknown ranker(s) {', '.join(unknown)}: choose among {', '.join(RANKERS)}")
-    if args.ceiling < 0:
-        parser.error("--ceiling must be 0 or more")
+    if not 0 <= args.ceiling <= MAX_RESULTS:
+        parser.error(f"--ceiling must be 0-{MAX_RESULTS}: /fact ranks at most {MAX_RESULTS} facts")
     print(asyncio.run(evaluate(args.rankers.split(","), args.worst, args.split, args.ceiling)))
     return 0
 

@@ -53,7 +53,7 @@ async def test_the_sentence_model_reads_a_misspelt_word_as_the_page_spells_it(me
         return [f.text for f in (await meaning_library.fact("scizophrenia", limit=3, mode="meaning")).results]
 
     assert any("schizophrenia" in text for text in await top3())
-    monkeypatch.setattr(lexical, "_corrected", lambda query, corrections: query)
+    monkeypatch.setattr(lexical, "replace_words", lambda query, corrections: query)
     assert not any("schizophrenia" in text for text in await top3())
 
 

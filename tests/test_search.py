@@ -11,6 +11,7 @@ import pytest
 
 from storage.search.lexical import escape_fts
 from storage.search.wordforms import WordForms
+from storage.textnorm import replace_words
 from tests.conftest import ROOT
 
 
@@ -341,3 +342,11 @@ async def test_a_name_the_page_lacks_weighs_as_the_facts_its_other_names_find(li
     (group,) = library.search.plan("laughing gas", vocab).groups
     assert [a.words for a in group.alternatives] == [("nitrous", "oxide")]
     assert group.df > 0 and group.weight == pytest.approx(vocab.idf(group.df))
+
+
+def test_words_are_replaced_where_they_stand():
+    fixes = {"halucinations": "hallucinations", "scizophrenia": "schizophrenia"}
+    assert replace_words("5-HT2A and Halucinations?", fixes) == "5-ht2a and hallucinations?"
+    assert replace_words("Scizophrénia, scizophrenia", fixes) == "schizophrenia, schizophrenia"
+    assert replace_words("nothing to fix", fixes) == "nothing to fix"
+    assert replace_words("", fixes) == ""

@@ -28,7 +28,7 @@ from typing import TypeVar
 from rapidfuzz import fuzz, process
 
 from storage.db import connect_sync
-from storage.textnorm import STOP_WORDS, fold, words
+from storage.textnorm import STOP_WORDS, fold, replace_words, words
 from storage.search.fusion import FEEDBACK_FACTS, FEEDBACK_WEIGHT, MEANING_FLOOR, fuse, meaning_text, query_kind
 from storage.search.meaning.search import Meaning
 from storage.search.vocabulary import Vocabulary
@@ -343,7 +343,10 @@ class Searcher:
             # No word of the page found it and no word of it is one ("qwertyuiop", "asdf jkl"): the
             # sentence model would still rank facts, but the nearest of nothing is no answer.
             return [], plan
-        text = meaning_text(_corrected(query, plan.corrections), vocab.df, vocab.documents)
+        # Misspelt words as the page spells them: the sentence model reads "halucinations" as word
+        # pieces of nothing. (A word mended inside a hyphenated chunk is not among the corrections.)
+        asked = replace_words(query, plan.corrections) if plan.corrections else query
+        text = meaning_text(asked, vocab.df, vocab.documents)
         found = self.meaning.near(self._conn(), text, filters, CANDIDATES, [] if mode == "meaning" else [s.rowid for s in scored])
         if mode == "meaning":
             if not found.found or found.found[0][1] < MEANING_FLOOR:
@@ -694,11 +697,3 @@ def _without_et_al(chunks: list[list[str]]) -> list[list[str]]:
         else:
             kept.append(chunk)
     return kept
-
-
-def _corrected(query: str, corrections: dict[str, str]) -> str:
-    """The query with its misspelt words as the page spells them: the sentence model reads
-    "halucinations" as pieces of nothing."""
-    if not corrections:
-        return query
-    return " ".join(corrections.get(w, w) for w in words(query))
