@@ -49,16 +49,22 @@ class MeaningIndex:
     def __len__(self) -> int:
         return len(self.rowids)
 
-    def search(self, conn: sqlite3.Connection, query: np.ndarray, k: int, shortlist: int = SHORTLIST) -> list[tuple[int, float]]:
-        """The `k` facts closest in meaning to a unit query vector: (rowid, cosine), best first."""
+    def search(
+        self, conn: sqlite3.Connection, query: np.ndarray, k: int, shortlist: int = SHORTLIST
+    ) -> tuple[list[tuple[int, float]], np.ndarray]:
+        """The `k` facts closest in meaning to a unit query vector, (rowid, cosine) best first, and
+        their vectors in that order."""
         if not len(self.rowids):
-            return []
+            return [], _NO_VECTORS
         distance = np.bitwise_count(self.bits ^ vectors.sign_bits(query[None, :])[0]).sum(axis=1, dtype=np.uint16)
         take = min(len(distance), max(shortlist, k))
         near = np.argpartition(distance, take - 1)[:take] if take < len(distance) else np.arange(len(distance))
         found, stored = vectors.exact(conn, self.rowids[near].tolist())
         if not found:
-            return []
+            return [], _NO_VECTORS
         cosine = stored @ query
         order = np.argsort(-cosine, kind="stable")[:k]
-        return [(found[i], float(cosine[i])) for i in order]
+        return [(found[i], float(cosine[i])) for i in order], stored[order]
+
+
+_NO_VECTORS = np.zeros((0, vectors.DIMENSION), dtype=np.float32)

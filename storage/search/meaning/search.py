@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -23,6 +23,8 @@ class Near:
     mean: float  # the query's cosine to the corpus at large ...
     deviation: float  # ... and its spread
     vector: np.ndarray | None = None  # the unit query vector they were measured from
+    # rowid -> the vector of each fact measured (found or asked about), kept for measuring again
+    measured: dict[int, np.ndarray] = field(default_factory=dict)
 
 
 class Meaning:
@@ -46,20 +48,24 @@ class Meaning:
         closest = self._closest(conn, query, filters, k)
         if closest is None:
             return Near([], {}, 0.0, 1.0)
-        vector, index, found = closest
+        vector, index, found, measured = closest
         known = dict(found)
-        cosines = _cosines(conn, [rowid for rowid in also if rowid not in known], vector)
+        rowids, stored = vectors.exact(conn, [rowid for rowid in also if rowid not in known])
+        cosines = dict(zip(rowids, (stored @ vector).tolist()))
         mean, deviation = index.background_cosines(vector)
-        return Near(found, {**cosines, **{r: known[r] for r in also if r in known}}, mean, deviation, vector)
+        return Near(found, {**cosines, **{r: known[r] for r in also if r in known}}, mean, deviation, vector,
+                    {**measured, **dict(zip(rowids, stored))})
 
     def refined(self, conn: sqlite3.Connection, near: Near, best: list[int], weight: float) -> Near:
         """`near` measured again from its query vector plus `weight` times the mean vector of the facts
         `best` (pseudo-relevance feedback: what the best answers say widens a short query). Only the
         facts `near` holds are measured: a second scan of the index found no others worth ranking."""
-        if near.vector is None:
+        if near.vector is None or not near.measured:
             return near
-        # The best facts are among those `near` holds (fusion ranks no other): one read for both.
-        rowids, stored = vectors.exact(conn, list(dict.fromkeys([*(r for r, _ in near.found), *near.also])))
+        # The best facts are among those `near` holds (fusion ranks no other), and `near` measured
+        # all of them: no second read.
+        rowids = list(near.measured)
+        stored = np.stack(list(near.measured.values()))
         wanted = set(best)
         chosen = [i for i, rowid in enumerate(rowids) if rowid in wanted]
         if not chosen:
@@ -69,18 +75,24 @@ class Meaning:
         cosines = dict(zip(rowids, (stored @ vector).tolist()))
         found = sorted(((rowid, cosines[rowid]) for rowid, _ in near.found if rowid in cosines), key=lambda rc: -rc[1])
         mean, deviation = self.index(conn).background_cosines(vector)
-        return Near(found, {rowid: cosines[rowid] for rowid in near.also if rowid in cosines}, mean, deviation, vector)
+        return Near(found, {rowid: cosines[rowid] for rowid in near.also if rowid in cosines}, mean, deviation, vector,
+                    near.measured)
 
     def _closest(self, conn: sqlite3.Connection, query: str, filters, k: int):
-        """(query vector, index, the `k` closest (rowid, cosine) passing `filters`); None for no text."""
+        """(query vector, index, the `k` closest (rowid, cosine) passing `filters`, rowid -> vector of
+        each of them); None for no text."""
         text = " ".join(query.split())[:MAX_QUERY_CHARS]
         if not text:
             return None
         vector = self.encoder.encode([text])[0]
         index = self.index(conn)
         narrowed = filters.fact_type or filters.concept_id is not None or filters.source_ids is not None
-        found = index.search(conn, vector, k * 8 if narrowed else k)
-        return vector, index, _filtered(conn, found, filters)[:k] if narrowed else found
+        found, stored = index.search(conn, vector, k * 8 if narrowed else k)
+        measured = dict(zip((rowid for rowid, _ in found), stored))
+        if narrowed:
+            found = _filtered(conn, found, filters)[:k]
+            measured = {rowid: measured[rowid] for rowid, _ in found}
+        return vector, index, found, measured
 
     def index(self, conn: sqlite3.Connection) -> MeaningIndex:
         with self._lock:
@@ -98,12 +110,6 @@ class Meaning:
         """Drop the index (facts were loaded: rowids changed); rebuilt at the next search."""
         with self._lock:
             self._index = None
-
-
-def _cosines(conn: sqlite3.Connection, rowids: list[int], vector: np.ndarray) -> dict[int, float]:
-    """rowid -> cosine to a unit vector, for the facts among `rowids` that have vectors."""
-    found, stored = vectors.exact(conn, rowids) if rowids else ([], None)
-    return dict(zip(found, (stored @ vector).tolist())) if found else {}
 
 
 def _filtered(conn: sqlite3.Connection, found: list[tuple[int, float]], filters) -> list[tuple[int, float]]:
